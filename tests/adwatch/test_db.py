@@ -1,0 +1,56 @@
+"""The database: migrated on first use, on SQLite and PostgreSQL alike; times come back in UTC."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from adwatch.db import Database, DatabaseUnavailable
+from adwatch.models import Capture, Source
+from adwatch.settings import load_settings
+
+
+def test_migrates_on_first_use_and_is_idempotent(db, settings):
+    with db.session() as s:
+        s.add(Source(name="forum", kind="list"))
+    again = Database(settings)  # a second process opening the same database
+    with again.session() as s:
+        assert s.scalar(select(Source.name)) == "forum"
+    again.dispose()
+
+
+def test_times_are_stored_utc_and_returned_aware(db):
+    local = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with db.session() as s:
+        s.add(Source(name="s", kind="list", last_fire_at=local))
+    with db.session() as s:
+        got = s.scalar(select(Source.last_fire_at))
+    assert got == local and got.tzinfo is not None and got.utcoffset() == dt.timedelta(0)
+
+
+def test_naive_times_are_refused(db):
+    with pytest.raises(Exception, match="naive datetime"), db.session() as s:
+        s.add(Source(name="s", kind="list", last_fire_at=dt.datetime(2026, 1, 1)))
+
+
+def test_same_body_for_same_url_is_one_capture(db):
+    with db.session() as s:
+        src = Source(name="s", kind="list")
+        s.add(src)
+        s.flush()
+        for _ in range(2):
+            s.add(Capture(source_id=src.id, url="http://a/", url_key="k", final_url="http://a/", status=200,
+                          body=b"x", body_size=1, sha256="h"))
+        with pytest.raises(IntegrityError):
+            s.flush()
+        s.rollback()
+
+
+def test_unreachable_database_names_the_url_without_password(tmp_path):
+    settings = load_settings({"ADWATCH_HOME": str(tmp_path),
+                              "ADWATCH_DATABASE_URL": "postgresql+psycopg://aw:s3cret@127.0.0.1:1/adwatch"})
+    with pytest.raises(DatabaseUnavailable) as info:
+        Database(settings)
+    message = str(info.value)
+    assert "127.0.0.1:1/adwatch" in message and "s3cret" not in message
