@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from adwatch.cli import classify_cmds, crawl_cmds, demo_cmd, evidence_cmds, review_cmds
+from adwatch.cli import classify_cmds, crawl_cmds, demo_cmd, documents_cmds, evidence_cmds, review_cmds
 from adwatch.errors import AdWatchError
 
 
@@ -32,6 +32,6 @@ def main() -> None:
     """AdWatch: find, classify, review and evidence illegal medical-aesthetic advertising."""
 
 
-for module in (demo_cmd, crawl_cmds, classify_cmds, review_cmds, evidence_cmds):
+for module in (demo_cmd, crawl_cmds, documents_cmds, classify_cmds, review_cmds, evidence_cmds):
     for command in module.COMMANDS:
         main.add_command(command)

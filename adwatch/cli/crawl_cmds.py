@@ -1,4 +1,4 @@
-"""Crawl commands: crawl, sources, schedule, runs, documents."""
+"""Crawl commands: crawl, sources, schedule, runs."""
 
 import click
 
@@ -29,9 +29,4 @@ def runs() -> None:
     raise AdWatchError(TODO)
 
 
-@click.group()
-def documents() -> None:
-    """Stored documents: `documents export --output F.jsonl`."""
-
-
-COMMANDS = [crawl, sources, schedule, runs, documents]
+COMMANDS = [crawl, sources, schedule, runs]
