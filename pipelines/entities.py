@@ -51,10 +51,12 @@ _SUFFIX_RE = "|".join(sorted(map(re.escape, _SUFFIXES), key=len, reverse=True))
 _INSTITUTION = re.compile(
     r"([\u4e00-\u9fff（）()A-Za-z0-9·]{2,24}?(?:" + _SUFFIX_RE + r"))(?:有限公司|有限责任公司)?"
 )
-# Words that end a sentence fragment before a name starts: 我在|去了|推荐 ... 某某医院.
+# Words after which a name starts (我去年在|推荐|还有 … 某某医院): everything up to the last one goes.
 _LEAD_NOISE = re.compile(
-    r"^.*?(?:还有|还是|我在|我去|去了|到了|推荐|选择|选了|找了|来到|位于|就在|在|去|到|的|是|了|和|与|及|或|找|家|这|那|从|请|为|被|让|给|跟|上|下)"
+    r"^.*(?:还有|还是|以及|推荐|选择|位于|来自|就在|我在|[在去到找是了问说选与及或为被让给跟从这那的])"
 )
+# A question or a description, not a name: 哪家医院, 什么医院, 做双眼皮的医院.
+_NOT_A_NAME = re.compile(r"哪|什么|怎么|如何|多少|正规|靠谱|好的|一家|这家|那家|某些|做")
 _GENERIC = frozenset(
     {
         "医院",
@@ -114,7 +116,7 @@ def find_institutions(text: str) -> list[str]:
     names: list[str] = []
     for m in _INSTITUTION.finditer(text):
         name = _trim_name(m.group(0))
-        if name in _GENERIC or len(name) < 4 or name.startswith(("哪", "什么", "某些")):
+        if name in _GENERIC or len(name) < 4 or _NOT_A_NAME.search(name):
             continue
         if name not in names:
             names.append(name)
