@@ -48,9 +48,8 @@ _SUFFIXES = (
     "醫美",
 )
 _SUFFIX_RE = "|".join(sorted(map(re.escape, _SUFFIXES), key=len, reverse=True))
-_INSTITUTION = re.compile(
-    r"([\u4e00-\u9fff（）()A-Za-z0-9·]{2,24}?(?:" + _SUFFIX_RE + r"))(?:有限公司|有限责任公司)?"
-)
+_SUFFIX = re.compile("(?:" + _SUFFIX_RE + ")(?:有限公司|有限责任公司)?")
+_NAME_BEFORE = re.compile(r"[\u4e00-\u9fff（）()A-Za-z0-9·]{2,16}$")
 # Words after which a name starts (我去年在|推荐|还有 … 某某医院): everything up to the last one goes.
 _LEAD_NOISE = re.compile(
     r"^.*(?:还有|还是|以及|推荐|选择|位于|来自|就在|我在|[在去到找是了问说选与及或为被让给跟从这那的])"
@@ -83,6 +82,11 @@ _ADDRESS = re.compile(
     r"[\u4e00-\u9fff0-9]{1,20}?(?:路|街|大道|大街|巷|弄|道|胡同)\s*[0-9一二三四五六七八九十]+\s*[号號]"
     r"(?:[\u4e00-\u9fff0-9A-Za-z\-]{0,20}(?:楼|层|室|座|栋|单元|号楼|铺))?)"
 )
+# Addresses are found from their anchor (…路12号) backwards: the anchor starts with a literal,
+# which the regex engine finds fast; the full pattern then runs on a short window only.
+_ADDRESS_ANCHOR = re.compile(r"(?:路|街|大道|大街|巷|弄|道|胡同)\s*[0-9一二三四五六七八九十]+\s*[号號]")
+_ADDRESS_WINDOW = 40
+_CODE_HINT = re.compile(r"[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]{18}")
 _ADDRESS_REGION = re.compile(r"省|市|区|县|自治区|旗")
 
 
@@ -99,6 +103,8 @@ def credit_code_valid(code: str) -> bool:
 def find_credit_codes(text: str) -> list[str]:
     """Valid credit codes in ``text`` (full-width folded, upper-cased), first occurrences in order."""
     codes: list[str] = []
+    if not _CODE_HINT.search(text):
+        return codes
     for m in _CREDIT_CODE.finditer(fold(text)):
         code = m.group(1).upper()
         if credit_code_valid(code) and code not in codes:
@@ -114,8 +120,13 @@ def _trim_name(name: str) -> str:
 def find_institutions(text: str) -> list[str]:
     """Institution names by their endings (医院, 诊所, 医疗美容门诊部, 工作室, 美容院 …)."""
     names: list[str] = []
-    for m in _INSTITUTION.finditer(text):
-        name = _trim_name(m.group(0))
+    last_end = 0
+    for suffix in _SUFFIX.finditer(text):
+        before = _NAME_BEFORE.search(text, max(last_end, suffix.start() - 16), suffix.start())
+        last_end = suffix.end()
+        if before is None:
+            continue
+        name = _trim_name(before.group(0) + suffix.group(0))
         if name in _GENERIC or len(name) < 4 or _NOT_A_NAME.search(name):
             continue
         if name not in names:
@@ -128,7 +139,13 @@ def find_institutions(text: str) -> list[str]:
 def find_addresses(text: str) -> list[str]:
     """Street addresses (…省…市…区…路…号…) that name at least a city or district."""
     found: list[str] = []
-    for m in _ADDRESS.finditer(text):
+    last_end = 0
+    for anchor in _ADDRESS_ANCHOR.finditer(text):
+        start = max(last_end, anchor.start() - _ADDRESS_WINDOW)
+        m = _ADDRESS.search(text[start : anchor.end() + 24])
+        last_end = anchor.end()
+        if m is None:
+            continue
         address = re.sub(r"\s+", "", m.group(1))
         address = _LEAD_NOISE.sub("", address) if not _ADDRESS_REGION.search(address[:3]) else address
         if _ADDRESS_REGION.search(address) and address not in found:

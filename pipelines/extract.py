@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from pipelines.dates import DATE_RE, from_match, parse_iso, parse_relative
 
@@ -171,6 +170,9 @@ _BOILERPLATE_WORDS = frozenset(
         "modal",
     ]
 )
+_BOILERPLATE_TAGS = frozenset(
+    {"div", "section", "ul", "ol", "dl", "table", "header", "span", "p", "td", "li"}
+)
 _WORD_SPLIT = re.compile(r"[\s_\-]+")
 # Headings of blocks that are lists of other pages, never the page's own content.
 _LIST_HEADINGS = re.compile(
@@ -178,12 +180,15 @@ _LIST_HEADINGS = re.compile(
     r"猜你喜欢|大家都在看|延伸阅读|精彩推荐|推荐文章|为你推荐|排行榜|阅读排行|点击排行|热门标签|友情链接|相关标签|"
     r"相關閱讀|相關文章|推薦閱讀|熱門推薦|最新更新|猜你喜歡|延伸閱讀)\s*[:：>»]*\s*$"
 )
+_HEADING_START = re.compile(
+    r"\s*(?:推荐|相关|热门|热点|最新|猜你|大家都在看|延伸|精彩|为你|阅读排行|点击排行|排行榜|友情链接|"
+    r"上一篇|下一篇|相關|推薦|熱門|猜你|為你)"
+)
 _PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一篇文章|下一篇文章)\s*[:：]")
 _PUNCT = re.compile(r"[，。！？；、,.!?;]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b-\u200d\ufeff]+")
 _BLANK_LINES = re.compile(r" ?\n[\n ]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_WITH_CLASS_OR_ID = lxml.etree.XPath(".//*[@class or @id]")
 _DATE_LABEL = re.compile(
     r"(?:发布时间|發佈時間|发表时间|發表時間|发布日期|发表于|發表於|发布于|發佈於|更新时间|时间|時間|日期)\s*[:：]?\s*"
 )
@@ -234,17 +239,22 @@ def _squash(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _text(el: Any) -> str:
+    """All text inside an element (not its tail), in one C call."""
+    return lxml.etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
 def _parse(html: str) -> Any | None:
-    html = _XML_DECL.sub("", html, count=1)
-    html = _CONTROL.sub("", html)
+    """Parse as UTF-8 bytes: libxml2 then ignores encoding declarations and control characters."""
     if not html.strip():
         return None
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
+    parser = lxml.etree.HTMLParser(
+        remove_comments=True, remove_pis=True, no_network=True, recover=True, encoding="utf-8"
+    )
     try:
-        root = lxml.html.document_fromstring(html, parser=parser)
-    except (lxml.etree.ParserError, ValueError):
+        return lxml.etree.fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
         return None
-    return root
 
 
 def _metadata(root: Any) -> dict[str, str]:
@@ -293,14 +303,16 @@ def _jsonld_author(item: dict[str, Any]) -> str | None:
 
 def _boilerplate(body: Any) -> list[Any]:
     """Elements to remove before scoring: boilerplate by class/id, list blocks by their heading."""
-    doomed = []
-    for el in body.iter("div", "section", "ul", "ol", "dl", "table", "header", "span", "p", "td", "li"):
-        if _words(el) & _BOILERPLATE_WORDS:
-            doomed.append(el)
-    for el in body.iter(
-        "h1", "h2", "h3", "h4", "h5", "h6", "div", "span", "p", "strong", "b", "dt", "li", "em"
-    ):
-        text = el.text_content() if len(el) else (el.text or "")
+    doomed = [
+        el
+        for el in _WITH_CLASS_OR_ID(body)
+        if el.tag in _BOILERPLATE_TAGS and _words(el) & _BOILERPLATE_WORDS
+    ]
+    for el in body.iter():
+        head = el.text
+        if not head or not _HEADING_START.match(head) or el.tag in ("body", "html"):
+            continue
+        text = _text(el) if len(el) else head
         if len(text) > 30:
             continue
         if _LIST_HEADINGS.match(text):
@@ -310,33 +322,46 @@ def _boilerplate(body: Any) -> list[Any]:
     return doomed
 
 
+def _link_text(el: Any) -> int:
+    return sum(len(_text(a)) for a in el.iter("a"))
+
+
 def _list_block(heading: Any) -> Any:
     """The block a 推荐阅读-style heading heads: its parent when that is small and link-heavy."""
     parent = heading.getparent()
     if parent is None or parent.tag in ("body", "html"):
         return heading
-    text = parent.text_content()
-    own = len(heading.text_content())
-    links = sum(len(a.text_content()) for a in parent.iter("a"))
-    rest = len(text.strip()) - own
-    if rest <= 0 or links >= 0.4 * rest or len(parent.findall(".//li")) >= 3:
+    rest = len(_text(parent).strip()) - len(_text(heading))
+    if rest <= 0 or _link_text(parent) >= 0.4 * rest or len(parent.findall(".//li")) >= 3:
         return parent
     # The heading sits inside the article container: remove it and the link list after it.
     sibling = heading.getnext()
     while sibling is not None and sibling.tag in ("ul", "ol", "dl", "div", "table"):
-        sibling_text = len(sibling.text_content().strip())
-        sibling_links = sum(len(a.text_content()) for a in sibling.iter("a"))
-        if sibling_text and sibling_links < 0.5 * sibling_text:
+        sibling_text = len(_text(sibling).strip())
+        if sibling_text and _link_text(sibling) < 0.5 * sibling_text:
             break
         sibling.set("data-adwatch-drop", "1")
         sibling = sibling.getnext()
     return heading
 
 
+def _drop_tree(el: Any) -> None:
+    """Remove an element and its content but keep its tail text (lxml.html's drop_tree)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 def _drop(elements: list[Any]) -> None:
     for el in elements:
-        if el.getparent() is not None:
-            el.drop_tree()
+        _drop_tree(el)
 
 
 def _measure(body: Any) -> tuple[dict[Any, int], dict[Any, int]]:
@@ -381,7 +406,7 @@ def _score(body: Any, total: dict[Any, int], linked: dict[Any, int]) -> dict[Any
             continue
         if own < 20:
             continue
-        text = el.text_content() if own < 5000 else (el.text or "")
+        text = _text(el) if own < 5000 else (el.text or "")
         credit = 1.0 + min(3.0, own / 100) + min(20, len(_PUNCT.findall(text)))
         parent = el if tag in _CONTAINER_TAGS and tag not in _PARAGRAPH_TAGS else el.getparent()
         for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):
@@ -484,7 +509,7 @@ def _links(blocks: list[Any], base: str) -> list[dict[str, str]]:
             if urlsplit(absolute).scheme not in ("http", "https") or absolute in seen:
                 continue
             seen.add(absolute)
-            links.append({"url": absolute[:2000], "text": _squash(a.text_content())[:200]})
+            links.append({"url": absolute[:2000], "text": _squash(_text(a))[:200]})
             if len(links) >= MAX_LINKS:
                 return links
     return links
@@ -492,7 +517,7 @@ def _links(blocks: list[Any], base: str) -> list[dict[str, str]]:
 
 def _title(root: Any, meta: dict[str, str], jsonld: list[dict[str, Any]]) -> str | None:
     for h1 in root.iter("h1"):
-        text = _squash(h1.text_content())
+        text = _squash(_text(h1))
         if 2 <= len(text) <= 200:
             return text
     for key in _META_TITLE_KEYS:
@@ -504,7 +529,7 @@ def _title(root: Any, meta: dict[str, str], jsonld: list[dict[str, Any]]) -> str
             return _squash(headline)[:500]
     title = root.find(".//title")
     if title is not None:
-        text = _squash(title.text_content())
+        text = _squash(_text(title))
         return text[:500] or None
     return None
 
@@ -600,7 +625,7 @@ def extract(
     if body is None:
         body = root
     _drop([el for el in body.iter(*_DROP_TAGS)])
-    page_text = _squash(body.text_content()[:50000]) if len(body) or body.text else ""
+    page_text = _squash(_text(body)[:8000]) if len(body) or body.text else ""
     published_at = _published(root, meta, jsonld, page_text, title, now)
     author = _author(meta, jsonld, page_text)
 

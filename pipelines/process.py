@@ -33,13 +33,11 @@ from sqlalchemy.orm import Session
 from adwatch.db import Database
 from adwatch.models import Capture, Classification, Document
 from adwatch.settings import Settings
-from pipelines.approval_numbers import find_approval_numbers
 from pipelines.campaigns import assign_campaigns
-from pipelines.contacts import find_contacts
 from pipelines.decode import Decoded, decode_body
 from pipelines.dedup import TextSignature, body_sha256, text_signature, url_key
-from pipelines.entities import find_addresses, find_credit_codes, find_institutions
 from pipelines.extract import Extracted, extract
+from pipelines.facts import document_facts
 from pipelines.page import FetchedPage
 from pipelines.queue import record_classification
 from pipelines.store import DocRef, compress_body, existing_captures, insert_captures, insert_documents
@@ -249,16 +247,7 @@ class PagePipeline:
             )
             t = self._tick("extract", t)
             text = it.extracted.text
-            it.facts = {
-                "contacts": find_contacts(text),
-                "approval_numbers": [
-                    {"raw": n.raw, "key": n.key, "region": n.region, "start": n.start, "end": n.end}
-                    for n in find_approval_numbers(text)
-                ],
-                "institutions": find_institutions(text),
-                "credit_codes": find_credit_codes(text),
-                "addresses": find_addresses(text),
-            }
+            it.facts = document_facts(text)
             t = self._tick("facts", t)
             it.signature = text_signature(text)
             t = self._tick("signature", t)
