@@ -45,36 +45,12 @@ MIN_HASH_CHARS = 20  # shorter texts are too short to call anything their near-d
 _SEED = 20261101
 _SCHEME = "affine32"
 
-TRACKING_PARAMS = frozenset(
-    {
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
-        "utm_id",
-        "gclid",
-        "fbclid",
-        "msclkid",
-        "yclid",
-        "spm",
-        "scm",
-        "spm_id_from",
-        "share_token",
-        "share_source",
-        "share_medium",
-        "share_from",
-        "sharer_shareid",
-        "sharer_sharetime",
-        "isappinstalled",
-        "wxshare_count",
-        "vd_source",
-        "_hsenc",
-        "_hsmi",
-        "mc_cid",
-        "mc_eid",
-    }
-)
+TRACKING_PARAMS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "gclid", "fbclid",
+    "msclkid", "yclid", "spm", "scm", "spm_id_from", "share_token", "share_source", "share_medium",
+    "share_from", "sharer_shareid", "sharer_sharetime", "isappinstalled", "wxshare_count", "vd_source",
+    "_hsenc", "_hsmi", "mc_cid", "mc_eid",
+})  # fmt: skip
 # WeChat appends from=timeline/singlemessage/groupmessage to shared links; other "from" values may matter.
 _WECHAT_FROM = frozenset({"timeline", "singlemessage", "groupmessage"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
