@@ -107,6 +107,24 @@ class _Prepared:
     store: bool = True  # write a Capture (False: oversize, nothing to keep)
 
 
+def storable(value: Any) -> Any:
+    """Strings (also inside lists and dicts) as every backend stores them: PostgreSQL refuses NUL
+    characters, and JSON-LD can smuggle in lone surrogates that no database can encode."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 def content_type_of(headers: dict[str, str]) -> str | None:
     for name, value in headers.items():
         if name.lower() == "content-type" and value:
@@ -304,12 +322,12 @@ class PagePipeline:
                 {
                     "source_id": page.source_id,
                     "run_id": page.run_id,
-                    "url": page.url[:8000],
+                    "url": storable(page.url[:8000]),
                     "url_key": it.url_key,
-                    "final_url": (page.final_url or page.url)[:8000],
+                    "final_url": storable((page.final_url or page.url)[:8000]),
                     "status": page.status,
-                    "headers": dict(page.headers),
-                    "request_headers": dict(page.request_headers),
+                    "headers": storable(dict(page.headers)),
+                    "request_headers": storable(dict(page.request_headers)),
                     "fetched_at": page.fetched_at,
                     "content_type": it.content_type,
                     "encoding": it.decoded.encoding if it.decoded else None,
@@ -378,18 +396,18 @@ class PagePipeline:
         return {
             "capture_id": capture_id,
             "source_id": page.source_id,
-            "url": page.url[:8000],
+            "url": storable(page.url[:8000]),
             "url_key": it.url_key,
-            "final_url": (page.final_url or page.url)[:8000],
+            "final_url": storable((page.final_url or page.url)[:8000]),
             "fetched_at": page.fetched_at,
-            "title": ex.title,
-            "text": ex.text,
+            "title": storable(ex.title),
+            "text": storable(ex.text),
             "published_at": ex.published_at,
-            "author": ex.author,
-            "platform": (urlsplit(page.final_url or page.url).hostname or None),
-            "links": ex.links,
+            "author": storable(ex.author),
+            "platform": storable(urlsplit(page.final_url or page.url).hostname or None),
+            "links": storable(ex.links),
             "simhash": it.signature.fingerprint if it.signature else None,
-            **it.facts,
+            **storable(it.facts),
         }
 
     def _ref(self, it: _Prepared) -> DocRef:

@@ -290,3 +290,17 @@ def test_known_urls_let_a_resumed_crawl_skip_stored_pages(db: Database) -> None:
         assert len(mine) == 1 and "http://other.example/" not in mine
         assert is_known(s, "HTTP://FARM.example/p/1.html?a=1&b=2")
         assert s.scalar(select(Capture.run_id).where(Capture.source_id == source_id)) == run_id
+
+
+def test_nul_characters_and_lone_surrogates_are_stored_safely(db: Database) -> None:
+    """PostgreSQL refuses NUL in text and JSON; JSON-LD can carry both it and broken surrogates."""
+    jsonld = '<script type="application/ld+json">{"author": {"name": "\\u0000李\\ud800医生"}, "headline": "标题\\u0000"}</script>'
+    html = f"<html><head>{jsonld}</head><body><p>{ARTICLE[0]}</p></body></html>"
+    page = fetched("http://x.example/nul", html)
+    page.headers["x-odd"] = "a\x00b"
+    [outcome] = PagePipeline(db).process_many([page])
+    assert outcome.error is None and outcome.document_id
+    with db.session() as s:
+        document = s.get(Document, outcome.document_id)
+        assert document.author == "李?医生" and document.title == "标题"
+        assert s.get(Capture, outcome.capture_id).headers["x-odd"] == "ab"
