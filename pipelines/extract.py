@@ -94,7 +94,7 @@ _META_DATE_KEYS = (
     "pubdate", "publishdate", "publish_date", "publication_date", "date", "dc.date", "dc.date.issued",
     "dcterms.created", "datepublished", "sailthru.date", "weibo:article:create_at",
 )  # fmt: skip
-_META_AUTHOR_KEYS = ("author", "article:author", "og:article:author", "dc.creator", "byl")
+_META_AUTHOR_KEYS = ("author", "article:author", "og:article:author", "dc.creator", "byl", "x-account")
 _META_TITLE_KEYS = ("og:title", "twitter:title")
 
 
@@ -147,6 +147,32 @@ def _metadata(root: Any) -> dict[str, str]:
         if key and content and key not in meta:
             meta[key] = content.strip()[:1000]
     return meta
+
+
+_SCRIPT_EPOCH = re.compile(
+    r"""\b(?:var\s+ct|create_time|publish_time|pubtime)\s*[=:]\s*["']?(1[5-9]\d{8})\b"""
+)
+_SCRIPT_ACCOUNT = re.compile(r"""\bvar\s+nickname\s*=\s*(?:htmlDecode\()?\s*["']([^"'\n]{1,60})["']""")
+
+
+def _script_hints(root: Any) -> dict[str, str]:
+    """What inline scripts reveal: WeChat articles keep their publish time (``var ct = "…"``, epoch
+    seconds) and account name (``var nickname``) there rather than in meta tags."""
+    hints: dict[str, str] = {}
+    for el in root.iter("script"):
+        code = el.text
+        if not code or el.get("src") or len(code) > 300_000:
+            continue
+        if "x-epoch" not in hints and (m := _SCRIPT_EPOCH.search(code)):
+            hints["x-epoch"] = m.group(1)
+        if "x-account" not in hints and (m := _SCRIPT_ACCOUNT.search(code)):
+            hints["x-account"] = m.group(1).strip()
+    account = root.find(".//*[@id='js_name']")
+    if account is not None and "x-account" not in hints:
+        name = _squash(_text(account))
+        if name:
+            hints["x-account"] = name[:200]
+    return hints
 
 
 def _jsonld(root: Any) -> list[dict[str, Any]]:
@@ -428,6 +454,8 @@ def _published(
             found = parse_iso(meta[key], now)
             if found:
                 return found
+    if meta.get("x-epoch"):
+        return dt.datetime.fromtimestamp(int(meta["x-epoch"]), dt.UTC)
     for item in jsonld:
         for key in ("datePublished", "dateCreated", "uploadDate"):
             value = item.get(key)
@@ -492,6 +520,7 @@ def extract(
     if root is None:
         return Extracted(None, "", method="empty", truncated=truncated)
     meta = _metadata(root)
+    meta.update({k: v for k, v in _script_hints(root).items() if k not in meta})
     jsonld = _jsonld(root)
     base = url
     base_el = root.find(".//base[@href]")

@@ -234,6 +234,7 @@ class PagePipeline:
                 f"(ADWATCH_DOWNLOAD_MAXSIZE); not stored: {page.url}"
             )
             it.store = False
+            log.warning("%s", outcome.error)
         return it
 
     def _prepare(self, it: _Prepared) -> None:
@@ -253,6 +254,7 @@ class PagePipeline:
             it.decoded = decode_body(page.body, page.headers, page.url)
             t = self._tick("decode", t)
             if it.decoded.replaced:
+                log.info("%s: %d undecodable bytes replaced", page.url, it.decoded.replaced)
                 outcome.note = (
                     f"{it.decoded.replaced} undecodable bytes replaced (decoded as {it.decoded.encoding}, "
                     f"{it.decoded.how})"
@@ -281,25 +283,29 @@ class PagePipeline:
     # ---- writing -----------------------------------------------------------------------------
 
     def _write_with_retries(self, items: list[_Prepared]) -> None:
+        """One transaction for the batch; conflicts are retried, other failures split the batch."""
+        reason = ""
         for attempt in range(RETRIES):
             try:
                 with self.db.session() as session:
                     self._write(session, items)
                 return
-            except DBAPIError as exc:
+            except Exception as exc:  # the database said no: retry, or isolate the page at fault
                 self._reset(items)
-                if _is_retryable(exc) and attempt + 1 < RETRIES:
-                    log.warning("batch write conflict (%s), retrying", type(exc.orig).__name__)
+                origin = getattr(exc, "orig", None) or exc
+                reason = f"{type(origin).__name__}: {str(origin).strip().splitlines()[0] if str(origin).strip() else ''}"
+                if isinstance(exc, DBAPIError) and _is_retryable(exc) and attempt + 1 < RETRIES:
+                    log.warning("batch write conflict (%s), retrying", reason)
                     time.sleep(0.05 * (attempt + 1))
                     continue
-                break
-            except Exception:
-                self._reset(items)
-                log.exception("batch write failed; retrying page by page")
+                log.warning("writing a batch of %d pages failed (%s)", len(items), reason, exc_info=True)
                 break
         if len(items) == 1:
             it = items[0]
-            it.outcome.error = it.outcome.error or f"could not store {it.page.url}: database write failed"
+            it.outcome.error = (
+                it.outcome.error or f"could not store {it.page.url}: database write failed ({reason})"
+            )
+            log.error("%s", it.outcome.error)
             return
         for it in items:
             self._write_with_retries([it])

@@ -124,3 +124,16 @@ def test_garbage_and_empty_input() -> None:
 def test_plain_short_post_without_paragraphs() -> None:
     html = "<html><body><div>求推荐 私我VX：abc12345</div></body></html>"
     assert "私我VX：abc12345" in extract(html, "http://x/").text
+
+
+def test_wechat_article_account_and_publish_time_from_scripts() -> None:
+    html = f"""<html><head><title>变美攻略</title></head><body>
+<div id="js_article"><h1 id="activity-name">冬季补水，这支水光针就够了</h1>
+<div id="meta_content"><span id="js_name">某某医美研究所</span></div>
+<div id="js_content"><p>{ARTICLE[0]}</p><p>{ARTICLE[2]}</p></div></div>
+<script>var nickname = htmlDecode("某某医美研究所"); var ct = "1761616800"; var user_name = "gh_abc";</script>
+</body></html>"""
+    page = extract(html, "https://mp.weixin.qq.com/s/abc")
+    assert page.author == "某某医美研究所"
+    assert page.published_at == dt.datetime(2025, 10, 28, 2, 0, tzinfo=dt.UTC)
+    assert ARTICLE[2] in page.text and page.title == "冬季补水，这支水光针就够了"

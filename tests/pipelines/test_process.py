@@ -304,3 +304,13 @@ def test_nul_characters_and_lone_surrogates_are_stored_safely(db: Database) -> N
         document = s.get(Document, outcome.document_id)
         assert document.author == "李?医生" and document.title == "标题"
         assert s.get(Capture, outcome.capture_id).headers["x-odd"] == "ab"
+
+
+def test_a_page_the_database_refuses_does_not_take_its_batch_down(db: Database) -> None:
+    good = fetched("http://x.example/good", content_farm_page())
+    orphan = fetched("http://x.example/orphan", forum_thread_page(), source_id=999_999)  # no such source
+    outcomes = PagePipeline(db).process_many([good, orphan])
+    assert outcomes[0].document_id and outcomes[0].error is None
+    assert outcomes[1].capture_id is None and "could not store http://x.example/orphan" in outcomes[1].error
+    assert "IntegrityError" in outcomes[1].error or "ForeignKeyViolation" in outcomes[1].error
+    assert count(db, Capture) == 1
