@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 
-from pipelines.dates import DATE_RE, from_match, parse_iso, parse_relative
+from pipelines.dates import first_date, parse_iso, parse_relative
 
 MAX_HTML_CHARS = 3_000_000  # ~10 MB of GBK; larger markup is cut before parsing
 MAX_TEXT_CHARS = 200_000
@@ -78,6 +78,7 @@ _HEADING_START = re.compile(
     r"上一篇|下一篇|相關|推薦|熱門|猜你|為你)"
 )
 _PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一篇文章|下一篇文章)\s*[:：]")
+_PUNCT_SENTENCE = re.compile(r"[，。！？；]")
 _PUNCT = re.compile(r"[，。！？；、,.!?;]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b-\u200d\ufeff]+")
 _BLANK_LINES = re.compile(r" ?\n[\n ]*")
@@ -85,10 +86,22 @@ _WITH_CLASS_OR_ID = lxml.etree.XPath(".//*[@class or @id]")
 _DATE_LABEL = re.compile(
     r"(?:发布时间|發佈時間|发表时间|發表時間|发布日期|发表于|發表於|发布于|發佈於|更新时间|时间|時間|日期)\s*[:：]?\s*"
 )
-_AUTHOR_LABEL = re.compile(
-    r"(?:作者|作\s+者|发布者|發佈者|发布人|楼主|樓主|发帖人|撰文|文\s*/|来源作者)\s*[:：]?\s*"
-    r"(?P<name>[^\s:：|｜,，。;；()（）\[\]【】<>]{1,30})"
+# Labelled publishers, most specific first: a person, then a shop or account, then an institution.
+_NAME = r"(?P<name>[^\s:：|｜,，。;；()（）\[\]【】<>“”\"']{1,30})"
+_AUTHOR_LABELS = tuple(
+    re.compile("(?:" + labels + r")\s*" + _NAME)
+    for labels in (
+        r"(?:作者|作\s+者|發文者|发布者|發佈者|发布人|發佈人|楼主|樓主|发帖人|撰文|记者|記者)\s*[:：]|文\s*/",
+        r"(?:店铺|店鋪|卖家|賣家|商家|公众号|公眾號|账号|帳號)\s*[:：]",
+        r"(?:发布机构|發佈機構|发布单位|發佈單位|来源|來源|出处|出處)\s*[:：]",
+    )
 )
+# Where forum and Q&A layouts put the poster's name (Discuz, Tieba, generic).
+_AUTHOR_CLASSES = frozenset(
+    {"authi", "d_name", "author", "username", "user-name", "nickname", "poster", "post-author", "byline",
+     "writer", "asker", "uname", "user_name", "p_author_name", "author-name"}
+)  # fmt: skip
+_SITE_SUFFIX = re.compile(r"(?:\s[-–—|｜]\s*|_|｜)([^-–—|｜_]{2,30})\s*$")
 _META_DATE_KEYS = (
     "article:published_time", "og:article:published_time", "og:published_time", "published_time",
     "pubdate", "publishdate", "publish_date", "publication_date", "date", "dc.date", "dc.date.issued",
@@ -351,22 +364,41 @@ def _content_blocks(body: Any, total: dict[Any, int], linked: dict[Any, int]) ->
             if isinstance(c.tag, str) and _signature(c) == sig and total.get(c, 0) - linked.get(c, 0) >= 8
         ]
         if len(alike) >= 2 and sig != ("p", "") and sig[0] not in ("li", "tr", "td"):
-            return alike
+            # A question above its answers sits beside the answers' container: keep it too.
+            outer = parent.getparent()
+            before = []
+            if outer is not None and parent.tag not in ("body", "html"):
+                for sibling in outer:
+                    if sibling is parent:
+                        break
+                    if _prose(sibling, total, linked):
+                        before.append(sibling)
+            return before + alike
         node = parent
-    # Articles split over sibling blocks: keep siblings that score well too.
+    # A block alone in its container (an answer under "1 个回答") stands for the container.
+    own = total.get(top, 0) - linked.get(top, 0)
     parent = top.getparent()
+    while parent is not None and parent.tag not in ("body", "html"):
+        if total.get(parent, 0) - linked.get(parent, 0) - own > 15:
+            break
+        top, parent = parent, parent.getparent()
+    # Articles split over sibling blocks: keep siblings that score well too.
     if parent is None:
         return [top]
     threshold = max(10.0, scores[top] * 0.2)
     blocks = []
     for sibling in parent:
-        if sibling is top or scores.get(sibling, 0.0) >= threshold:
+        if sibling is top or scores.get(sibling, 0.0) >= threshold or _prose(sibling, total, linked):
             blocks.append(sibling)
-        elif sibling.tag == "p":
-            own = total.get(sibling, 0) - linked.get(sibling, 0)
-            if own >= 80 and linked.get(sibling, 0) < 0.25 * max(1, total.get(sibling, 0)):
-                blocks.append(sibling)
     return blocks
+
+
+def _prose(el: Any, total: dict[Any, int], linked: dict[Any, int]) -> bool:
+    """Sentences, not links or a metadata line: a question above its answers, reviews under an item."""
+    if not isinstance(el.tag, str) or el.tag in ("h1", "h2", "h3", "script", "style"):
+        return False
+    t, link = total.get(el, 0), linked.get(el, 0)
+    return t - link >= 15 and link < 0.3 * t and _PUNCT_SENTENCE.search(_text(el)) is not None
 
 
 def _link_lists(block: Any, total: dict[Any, int], linked: dict[Any, int]) -> list[Any]:
@@ -471,26 +503,38 @@ def _published(
     # Labelled: 发布时间：2026-10-28 10:00 / 发表于 3天前.
     for label in _DATE_LABEL.finditer(page_text):
         window = page_text[label.end() : label.end() + 40]
-        match = DATE_RE.match(window)
-        if match:
-            found = from_match(match, now)
-            if found:
-                return found
+        found = first_date(window, now, anchored=True)
+        if found:
+            return found
         if now is not None:
             found = parse_relative(window[:12], now)
             if found:
                 return found
-    # Unlabelled: the first date just after the title.
+    # Unlabelled: the first date after the title.
     start = page_text.find(title) + len(title) if title and title in page_text else 0
-    window = page_text[start : start + 300]
-    for match in DATE_RE.finditer(window):
-        found = from_match(match, now)
-        if found:
-            return found
+    found = first_date(page_text[start : start + 1000], now)
+    if found:
+        return found
     return None
 
 
-def _author(meta: dict[str, str], jsonld: list[dict[str, Any]], page_text: str) -> str | None:
+def _author_by_class(body: Any) -> str | None:
+    """The first poster named by a forum or Q&A layout's author element."""
+    for el in _WITH_CLASS_OR_ID(body):
+        if not _words(el) & _AUTHOR_CLASSES:
+            continue
+        link = el.find(".//a")
+        name = _squash(_text(link if link is not None and _text(link).strip() else el))
+        name = re.split(r"\s|发表于|發表於|提问于|楼主|樓主", name, maxsplit=1)[0] if name else ""
+        if 1 <= len(name) <= 40:
+            return name
+    return None
+
+
+def _author(
+    meta: dict[str, str], jsonld: list[dict[str, Any]], page_text: str, body: Any, site_title: str | None
+) -> str | None:
+    """The account, person or institution a page names as its publisher."""
     for key in _META_AUTHOR_KEYS:
         value = meta.get(key, "")
         if value and not value.startswith("http"):
@@ -499,8 +543,22 @@ def _author(meta: dict[str, str], jsonld: list[dict[str, Any]], page_text: str) 
         found = _jsonld_author(item)
         if found:
             return found
-    match = _AUTHOR_LABEL.search(page_text[:20000])
-    return match.group("name") if match else None
+    head = page_text[:20000]
+    for label in _AUTHOR_LABELS[:2]:
+        match = label.search(head)
+        if match:
+            return match.group("name")
+    by_class = _author_by_class(body)
+    if by_class:
+        return by_class
+    match = _AUTHOR_LABELS[2].search(head)
+    if match:
+        return match.group("name")
+    # A site's own pages: its name, as the <title> suffix or og:site_name, is the publisher.
+    if meta.get("og:site_name"):
+        return _squash(meta["og:site_name"])[:200]
+    suffix = _SITE_SUFFIX.search(site_title or "")
+    return suffix.group(1).strip() if suffix else None
 
 
 def extract(
@@ -537,7 +595,8 @@ def extract(
     _drop([el for el in body.iter(*_DROP_TAGS)])
     page_text = _squash(_text(body)[:8000]) if len(body) or body.text else ""
     published_at = _published(root, meta, jsonld, page_text, title, now)
-    author = _author(meta, jsonld, page_text)
+    site_title = root.find(".//title")
+    author = _author(meta, jsonld, page_text, body, _text(site_title) if site_title is not None else None)
 
     _drop(_boilerplate(body))
     total, linked = _measure(body)
