@@ -83,6 +83,8 @@ _PUNCT = re.compile(r"[，。！？；、,.!?;]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b-\u200d\ufeff]+")
 _BLANK_LINES = re.compile(r" ?\n[\n ]*")
 _WITH_CLASS_OR_ID = lxml.etree.XPath(".//*[@class or @id]")
+_WECHAT_ACCOUNT = lxml.etree.XPath("//*[@id='js_name']")
+_BASE_HREF = lxml.etree.XPath("//base[@href]")
 _DATE_LABEL = re.compile(
     r"(?:发布时间|發佈時間|发表时间|發表時間|发布日期|发表于|發表於|发布于|發佈於|更新时间|时间|時間|日期)\s*[:：]?\s*"
 )
@@ -180,7 +182,8 @@ def _script_hints(root: Any) -> dict[str, str]:
             hints["x-epoch"] = m.group(1)
         if "x-account" not in hints and (m := _SCRIPT_ACCOUNT.search(code)):
             hints["x-account"] = m.group(1).strip()
-    account = root.find(".//*[@id='js_name']")
+    accounts = _WECHAT_ACCOUNT(root)
+    account = accounts[0] if accounts else None
     if account is not None and "x-account" not in hints:
         name = _squash(_text(account))
         if name:
@@ -581,7 +584,8 @@ def extract(
     meta.update({k: v for k, v in _script_hints(root).items() if k not in meta})
     jsonld = _jsonld(root)
     base = url
-    base_el = root.find(".//base[@href]")
+    bases = _BASE_HREF(root)
+    base_el = bases[0] if bases else None
     if base_el is not None:
         try:
             base = urljoin(url, base_el.get("href", ""))
