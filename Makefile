@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint format bench-crawl bench-classify bench-ui bench-export bench-scale clean
+.PHONY: setup system-deps demo test lint format bench-pipeline bench-crawl bench-classify bench-ui bench-export bench-scale clean
 
 setup: system-deps $(STAMP)
 
@@ -32,6 +32,9 @@ lint:
 format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench-pipeline: setup
+	$(BIN)/python -m benchmarks.bench_pipeline
 
 bench-crawl: setup
 	$(BIN)/python -m benchmarks.bench_crawl

@@ -144,7 +144,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    simhash: Mapped[int] = mapped_column(BigInteger)  # of the first member, signed 64-bit
+    simhash: Mapped[int] = mapped_column(BigInteger)  # 64-bit MinHash fingerprint of the first member, signed
     size: Mapped[int] = mapped_column(Integer, default=1)
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -172,7 +172,7 @@ class Document(Base):
     institutions: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # names the page gives
     credit_codes: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # 统一社会信用代码
     addresses: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    simhash: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit MinHash fingerprint (pipelines.dedup)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -181,7 +181,11 @@ class Document(Base):
 
 
 class SimhashBand(Base):
-    """One 16-bit band of a document's SimHash: an index to find near duplicates quickly."""
+    """One LSH band of a document's MinHash signature: an index to find near duplicates quickly.
+
+    (The name predates the switch from SimHash, which moved 7-10 bits when an ad only changed its
+    phone and WeChat id; see pipelines/dedup.py.)
+    """
 
     __tablename__ = "simhash_bands"
     __table_args__ = (Index("ix_simhash_bands_lookup", "band", "value"),)
