@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from pathlib import Path
 from adwatch.errors import AdWatchError
 from adwatch.exports.extraction_record import ExtractionRecord
 from adwatch.exports.filters import ExportFilters
-from adwatch.exports.rows import COLUMNS, HEADERS, EvidenceRow
+from adwatch.exports.rows import COLUMNS, HEADERS, WRAPPED, EvidenceRow
 from adwatch.exports.writers import CsvWriter, XlsxWriter
 from adwatch.timeutil import iso, to_china
 from pipelines.evidence.store import CHUNK, extension_for
@@ -92,11 +93,11 @@ class BundleWriter:
         info.file_size = size
         return info
 
-    def add_file(self, source: Path, name: str, expected_sha256: str | None = None) -> ManifestEntry:
+    def add_file(self, source: str | Path, name: str, expected_sha256: str | None = None) -> ManifestEntry:
         """Stream ``source`` into the ZIP as ``name``, hashing it; check it against ``expected_sha256``."""
         digest = hashlib.sha256()
         try:
-            size = source.stat().st_size
+            size = os.stat(source).st_size
             with (
                 open(source, "rb") as src,
                 self.zip.open(self._info(name, size), "w", force_zip64=size > 2**31) as dst,
@@ -159,7 +160,7 @@ def write_bundle(
         writer = BundleWriter(path, work, created_at, exported_by, filters)
         record = ExtractionRecord(work, created_at, exported_by, filters)
         xlsx = XlsxWriter(work / LIST_XLSX)
-        xlsx.add_sheet(LIST_SHEET, COLUMNS)
+        xlsx.add_sheet(LIST_SHEET, COLUMNS, wrap=WRAPPED)
         try:
             with CsvWriter(work / LIST_CSV, HEADERS) as csv_out:
                 for row in rows:

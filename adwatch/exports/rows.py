@@ -34,6 +34,7 @@ from adwatch.models import (
 )
 from adwatch.timeutil import fmt_china
 from pipelines.approval_numbers import normalize_approval_number
+from pipelines.evidence.store import checked_path
 
 CHUNK = 500
 MAX_EXCERPTS = 5
@@ -63,6 +64,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("审核状态", 10),
 )
 HEADERS: tuple[str, ...] = tuple(name for name, _ in COLUMNS)
+WRAPPED: frozenset[str] = frozenset({"违法事实", "法律依据", "审查证明文号及核验结果", "处理建议", "SHA-256"})
 ARTIFACT_ZH = {"screenshot": "截图", "raw": "网页源码", "warc": "WARC"}
 
 
@@ -71,7 +73,7 @@ class ArtifactFile:
     """A stored evidence file of the item's capture."""
 
     kind: str
-    path: Path  # absolute, under the evidence directory
+    path: str  # absolute, under the evidence directory
     relative: str  # as stored in the Artifact row
     sha256: str
     size: int
@@ -183,12 +185,12 @@ def resolve_source(session: Session, name: str) -> int:
 class _Chunk:
     """Everything a chunk of items refers to, loaded in one query per table."""
 
-    docs: dict[int, Any]
-    decisions: dict[int, Decision]
+    docs: dict[int, Any]  # rows of columns, not ORM objects: cheaper, and nothing to expunge
+    decisions: dict[int, Any]
     evidence: dict[int, list[Any]]
-    findings: dict[int, list[ApprovalFinding]]
-    records: dict[int, ApprovalRecord]
-    artifacts: dict[int, dict[str, Artifact]]
+    findings: dict[int, list[Any]]
+    records: dict[int, Any]
+    artifacts: dict[int, dict[str, Any]]
 
 
 class RowReader:
@@ -204,6 +206,7 @@ class RowReader:
         self.source_id = resolve_source(session, filters.source) if filters.source else None
         self._users: dict[int, str] = {}
         self._sources: dict[int, str] = dict(session.execute(select(Source.id, Source.name)).all())
+        self._root = str(evidence_dir)
 
     def __iter__(self) -> Iterator[EvidenceRow]:
         seq = 0
@@ -265,9 +268,18 @@ class RowReader:
                 ).where(Document.id.in_(doc_ids))
             )
         }
-        decisions: dict[int, Decision] = {}
-        for decision in s.scalars(
-            select(Decision).where(Decision.item_id.in_(item_ids)).order_by(Decision.created_at, Decision.id)
+        decisions: dict[int, Any] = {}
+        for decision in s.execute(
+            select(
+                Decision.item_id,
+                Decision.user_id,
+                Decision.labels,
+                Decision.legal_basis,
+                Decision.note,
+                Decision.created_at,
+            )
+            .where(Decision.item_id.in_(item_ids))
+            .order_by(Decision.created_at, Decision.id)
         ):
             decisions[decision.item_id] = decision  # the latest wins
         evidence: dict[int, list[Any]] = {}
@@ -277,27 +289,50 @@ class RowReader:
             .order_by(Classification.created_at, Classification.id)
         ):
             evidence[doc_id] = ev or []
-        findings: dict[int, list[ApprovalFinding]] = {}
-        for finding in s.scalars(
-            select(ApprovalFinding)
+        findings: dict[int, list[Any]] = {}
+        for finding in s.execute(
+            select(
+                ApprovalFinding.document_id,
+                ApprovalFinding.kind,
+                ApprovalFinding.number,
+                ApprovalFinding.record_id,
+                ApprovalFinding.detail,
+            )
             .where(ApprovalFinding.document_id.in_(doc_ids))
             .order_by(ApprovalFinding.id)
         ):
             findings.setdefault(finding.document_id, []).append(finding)
         record_ids = {f.record_id for fs in findings.values() for f in fs if f.record_id}
         records = (
-            {r.id: r for r in s.scalars(select(ApprovalRecord).where(ApprovalRecord.id.in_(record_ids)))}
+            {
+                r.id: r
+                for r in s.execute(
+                    select(ApprovalRecord.id, ApprovalRecord.institution, ApprovalRecord.valid_to).where(
+                        ApprovalRecord.id.in_(record_ids)
+                    )
+                )
+            }
             if record_ids
             else {}
         )
         capture_ids = [d.capture_id for d in docs.values()]
-        artifacts: dict[int, dict[str, Artifact]] = {}
-        for artifact in s.scalars(select(Artifact).where(Artifact.capture_id.in_(capture_ids))):
+        artifacts: dict[int, dict[str, Any]] = {}
+        for artifact in s.execute(
+            select(
+                Artifact.capture_id,
+                Artifact.kind,
+                Artifact.path,
+                Artifact.sha256,
+                Artifact.size,
+                Artifact.media_type,
+                Artifact.created_at,
+                Artifact.detail,
+            ).where(Artifact.capture_id.in_(capture_ids))
+        ):
             artifacts.setdefault(artifact.capture_id, {})[artifact.kind] = artifact
         missing_users = {d.user_id for d in decisions.values()} - set(self._users)
         if missing_users:
             self._users.update(s.execute(select(User.id, User.name).where(User.id.in_(missing_users))).all())
-        s.expunge_all()  # keep the identity map from growing over a long export
         return _Chunk(docs, decisions, evidence, findings, records, artifacts)
 
     def _row(self, item: Any, c: _Chunk) -> EvidenceRow | None:
@@ -322,7 +357,7 @@ class RowReader:
         artifacts = {
             kind: ArtifactFile(
                 kind,
-                self.evidence_dir / a.path,
+                checked_path(self._root, a.path, a.sha256),
                 a.path,
                 a.sha256,
                 a.size,
@@ -371,7 +406,7 @@ class RowReader:
         return not (f.institution and f.institution.casefold() not in row.institution.casefold())
 
     @staticmethod
-    def _institution(doc: Any, findings: list[ApprovalFinding], records: dict[int, ApprovalRecord]) -> str:
+    def _institution(doc: Any, findings: list[Any], records: dict[int, Any]) -> str:
         names = _texts(doc.institutions, "name", "value", "text")
         if not names:
             names = [records[f.record_id].institution for f in findings if f.record_id in records]
@@ -382,9 +417,9 @@ class RowReader:
         status: str,
         violation: list[str],
         evidence: list[Any],
-        findings: list[ApprovalFinding],
-        records: dict[int, ApprovalRecord],
-        decision: Decision | None,
+        findings: list[Any],
+        records: dict[int, Any],
+        decision: Any,
     ) -> str:
         parts = []
         how = "经审核认定" if status == "confirmed" else "经模型识别，待审核"
@@ -404,7 +439,7 @@ class RowReader:
         return "；".join(parts)
 
     @staticmethod
-    def _approval_check(doc: Any, findings: list[ApprovalFinding], records: dict[int, ApprovalRecord]) -> str:
+    def _approval_check(doc: Any, findings: list[Any], records: dict[int, Any]) -> str:
         parts = []
         flagged = set()
         for finding in findings:
@@ -420,7 +455,7 @@ class RowReader:
         return _join(parts)
 
 
-def _finding_text(finding: ApprovalFinding, records: dict[int, ApprovalRecord]) -> str:
+def _finding_text(finding: Any, records: dict[int, Any]) -> str:
     record = records.get(finding.record_id) if finding.record_id else None
     number = f"“{finding.number}”" if finding.number else ""
     if finding.kind == "approval_missing":

@@ -24,7 +24,7 @@ from adwatch.db import Database
 from adwatch.errors import AdWatchError
 from adwatch.exports.bundle import LIST_SHEET, write_bundle
 from adwatch.exports.filters import ExportFilters
-from adwatch.exports.rows import COLUMNS, HEADERS, EvidenceRow, RowReader
+from adwatch.exports.rows import COLUMNS, HEADERS, WRAPPED, EvidenceRow, RowReader
 from adwatch.exports.writers import CsvWriter, XlsxWriter
 from adwatch.models import AuditEvent, User
 from adwatch.settings import Settings
@@ -121,13 +121,13 @@ def _write_list(
                     progress(count)
         return count
     with XlsxWriter(path) as xlsx:
-        xlsx.add_sheet(LIST_SHEET, COLUMNS)
+        xlsx.add_sheet(LIST_SHEET, COLUMNS, wrap=WRAPPED)
         for row in rows:
             xlsx.append(row.cells(_screenshot_file(row)))
             count += 1
             if progress:
                 progress(count)
-        xlsx.add_sheet("导出说明", [("项目", 16), ("内容", 80)], wrap=False)
+        xlsx.add_sheet("导出说明", [("项目", 16), ("内容", 80)])
         for label, value in (
             ("导出时间", f"{fmt_china(created_at)}（北京时间）"),
             ("导出人", exporter.name),
@@ -135,7 +135,7 @@ def _write_list(
             ("条目数", count),
             ("截图文件", "相对于 $ADWATCH_HOME 的证据文件路径；完整证据请导出 ZIP 证据包"),
         ):
-            xlsx.append_plain([label, value])
+            xlsx.append([label, value])
     return count
 
 

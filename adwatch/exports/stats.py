@@ -371,3 +371,15 @@ def write_summary_xlsx(summary: dict[str, Any], path: Path, unit: str = "") -> N
     ws.cell(nxt + 1, 1, "注：一条线索可涉及多种违法类型，按类型统计之和可大于合计。")
     ws.freeze_panes = "A5"
     wb.save(path)
+
+
+def stats_context(
+    session: Session,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    source_id: int | None = None,
+) -> dict[str, Any]:
+    """Everything the statistics page shows: numbers, charts (SVG, already escaped: render with
+    ``|safe``) and the 汇总表."""
+    numbers = compute_stats(session, since, until, source_id)
+    return {"stats": numbers, "charts": stats_charts(numbers), "summary": supervision_summary(numbers)}

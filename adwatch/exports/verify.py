@@ -29,7 +29,7 @@ from adwatch.errors import AdWatchError
 from adwatch.exports.bundle import MANIFEST, MANIFEST_SHA256
 from adwatch.models import Artifact
 from adwatch.settings import Settings
-from pipelines.evidence.store import CHUNK, sha256_file
+from pipelines.evidence.store import CHUNK, ArtifactStore, sha256_file
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -72,6 +72,7 @@ def verify_store(
 ) -> VerifyReport:
     """Re-hash every stored artifact against the SHA-256 recorded when it was made."""
     root = settings.evidence_dir
+    store = ArtifactStore(root)
     report = VerifyReport(target=str(root))
     with db.session() as s:
         rows = s.execute(
@@ -84,7 +85,11 @@ def verify_store(
         for art_id, capture_id, kind, rel, recorded, size in rows:
             report.checked += 1
             label = f"{rel} (artifact {art_id}, capture {capture_id}, {kind})"
-            path = root / rel
+            try:
+                path = store.absolute(rel, recorded)
+            except AdWatchError as exc:
+                report.problems.append(Problem(label, "invalid", str(exc)))
+                continue
             if not path.is_file():
                 report.problems.append(Problem(label, "missing", "file not found in the evidence store"))
                 continue
@@ -96,10 +101,6 @@ def verify_store(
                         "changed",
                         f"SHA-256 is {digest}, recorded {recorded} ({actual_size} bytes, recorded {size})",
                     )
-                )
-            elif recorded not in PurePosixPath(rel).name:
-                report.problems.append(
-                    Problem(label, "invalid", "file name does not carry the recorded SHA-256")
                 )
             if progress is not None:
                 progress(report.checked)

@@ -3,7 +3,7 @@
 Cell text comes from crawled pages, so it is hostile: control characters that XLSX cannot hold are
 dropped, cells are cut at Excel's 32,767 characters, a value that starts like a formula stays text
 (typed as a string in XLSX; prefixed with ``'`` in CSV, the usual guard against CSV injection).
-XLSX: write-only workbook, frozen bold header, readable column widths, wrapped text.
+XLSX: write-only workbook, frozen bold header, readable column widths, long-text columns wrapped.
 CSV: UTF-8 with BOM and CRLF line ends, so spreadsheet software opens Chinese correctly.
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from copy import copy
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,16 +42,26 @@ def clean_text(value: Any) -> Any:
 
 
 class XlsxWriter:
-    """A write-only workbook: ``add_sheet`` then ``append`` rows; ``close`` saves."""
+    """A write-only workbook: ``add_sheet`` then ``append`` rows; ``close`` saves.
+
+    Only the columns named in ``wrap`` get a style (wrapped text, top-aligned): openpyxl writes a
+    styled cell several times slower than a plain value, and most columns hold one short line.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet: Any = None
+        self._wrap: frozenset[int] = frozenset()
+        self._wrap_style: Any = None
 
-    def add_sheet(self, title: str, columns: Sequence[tuple[str, int]], wrap: bool = True) -> None:
+    def add_sheet(self, title: str, columns: Sequence[tuple[str, int]], wrap: Collection[str] = ()) -> None:
         self.sheet = self.workbook.create_sheet(title)
-        self.wrap = wrap
+        self._wrap = frozenset(i for i, (name, _) in enumerate(columns) if name in wrap)
+        # Resolved once and copied to each wrapped cell (assigning .alignment re-hashes it every time).
+        template = WriteOnlyCell(self.sheet)
+        template.alignment = _WRAP
+        self._wrap_style = template._style
         for index, (_, width) in enumerate(columns, start=1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width
         self.sheet.freeze_panes = "A2"
@@ -63,25 +74,22 @@ class XlsxWriter:
         self.sheet.append(header)
 
     def append(self, values: Sequence[Any]) -> None:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(self.sheet, value=clean_text(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the page said
-            if self.wrap:
-                cell.alignment = _WRAP
-            cells.append(cell)
-        self.sheet.append(cells)
-
-    def append_plain(self, values: Sequence[Any]) -> None:
-        """A row without wrapping: for notes and titles."""
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(self.sheet, value=clean_text(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        self.sheet.append(cells)
+        row: list[Any] = []
+        for index, value in enumerate(values):
+            value = clean_text(value)
+            if value == "":
+                row.append(None)  # no cell at all: a fifth of the cost when many columns are empty
+                continue
+            wrapped = index in self._wrap
+            if wrapped or (isinstance(value, str) and value.startswith("=")):
+                cell = WriteOnlyCell(self.sheet, value=value)
+                if cell.data_type == "f":
+                    cell.data_type = "s"  # never a formula, whatever the page said
+                if wrapped:
+                    cell._style = copy(self._wrap_style)
+                value = cell
+            row.append(value)
+        self.sheet.append(row)
 
     def close(self) -> None:
         self.workbook.save(self.path)

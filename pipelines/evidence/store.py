@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from adwatch.models import Artifact, Capture
 from adwatch.timeutil import utcnow
 
 CHUNK = 1024 * 1024
+STORE_PATH = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:\.[a-z0-9]+){0,2}$")
 
 # Media types of raw bodies and the file extensions they are stored under.
 EXTENSIONS = {
@@ -74,6 +76,18 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def checked_path(root: str, relative: str, sha256: str | None = None) -> str:
+    """``root/relative`` for a path of the store (named by ``sha256`` when given); anything else is refused."""
+    match = STORE_PATH.match(relative)
+    if match is None or (sha256 is not None and match.group(1) != sha256):
+        raise AdWatchError(
+            f"evidence path {relative!r} is not a path of the evidence store"
+            + (f" for SHA-256 {sha256}" if sha256 else "")
+            + "; the artifact row was altered — investigate"
+        )
+    return os.path.join(root, relative)
+
+
 @dataclass(frozen=True)
 class StoredFile:
     sha256: str
@@ -88,10 +102,14 @@ class ArtifactStore:
         self.root = root
 
     def relative_path(self, sha256: str, ext: str) -> str:
-        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}{ext}"
+        relative = f"{sha256[:2]}/{sha256[2:4]}/{sha256}{ext}"
+        if STORE_PATH.match(relative) is None:
+            raise ValueError(f"not a store path: {relative!r}")
+        return relative
 
-    def absolute(self, relative: str) -> Path:
-        return self.root / relative
+    def absolute(self, relative: str, sha256: str | None = None) -> Path:
+        """The file of a stored path; refuses anything but ``ab/cd/<sha256><ext>`` (a row could be forged)."""
+        return Path(checked_path(str(self.root), relative, sha256))
 
     def put(self, data: bytes, ext: str) -> StoredFile:
         """Store ``data`` under its hash; an existing file of that name is left as it is."""

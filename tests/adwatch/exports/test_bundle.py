@@ -205,3 +205,13 @@ def test_stored_artifacts_verify_and_a_changed_byte_is_named(db, settings, case,
     assert f"CHANGED: {raw.path}" in stdout and f"MISSING: {warc.path}" in stdout
     assert "2 file(s) changed" in stderr
     shutil.rmtree(settings.evidence_dir)  # leave nothing read-only behind for tmp cleanup
+
+
+def test_a_forged_artifact_path_is_never_followed(db, settings, case, tmp_path, cli):
+    with db.session() as s:
+        raw = s.query(Artifact).filter_by(kind="raw").order_by(Artifact.id).first()
+        raw.path = "../../../../etc/hostname"
+    with pytest.raises(Exception, match="not a path of the evidence store"):
+        export_evidence(db, settings, "zip", tmp_path / "b.zip", ExportFilters(), Exporter("cli:test"))
+    code, stdout, _ = cli("evidence", "verify")
+    assert code == 1 and "INVALID: ../../../../etc/hostname" in stdout

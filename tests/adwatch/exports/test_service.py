@@ -25,6 +25,7 @@ def test_xlsx_reads_back_with_chinese_frozen_header_and_widths(db, settings, cas
     assert [c.value for c in ws[1]] == list(HEADERS)
     assert ws.freeze_panes == "A2"
     assert ws.column_dimensions["J"].width == dict(COLUMNS)["违法事实"]
+    assert ws["J2"].alignment.wrap_text and ws["S2"].alignment.wrap_text  # long text and hashes wrap
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert [r[0] for r in rows] == [1, 2, 3, 4]
     assert rows[0][1] == "上海星悦医疗美容诊所有限公司"

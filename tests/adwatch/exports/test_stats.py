@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from adwatch.exports.charts import bar_chart, stacked_columns
-from adwatch.exports.stats import compute_stats, stats_charts, week_of
+from adwatch.exports.stats import compute_stats, stats_context, week_of
 from adwatch.models import AuditEvent, Decision, User
 from tests.pipelines.evidence.builders import add_capture, add_document, add_item, chinese_page
 
@@ -98,7 +98,10 @@ def test_reviewer_throughput_and_agreement(db, case):
 
 
 def test_charts_are_svg_with_every_label_escaped(db, case):
-    charts = stats_charts(numbers(db))
+    with db.session() as s:
+        context = stats_context(s)
+    assert set(context) == {"stats", "charts", "summary"}
+    charts = context["charts"]
     assert set(charts) == {"by_label", "findings", "by_source", "by_status", "by_week", "reviewers"}
     for svg in charts.values():
         ET.fromstring(svg)  # well-formed

@@ -2,10 +2,10 @@
 
 How "Chinese is rendered, not tofu" is checked: the test page shows thirteen different characters,
 each in its own 60×60 cell. Each cell of the screenshot is cut out, trimmed to its ink and scaled
-to 24×24; the same character is drawn with Pillow in WenQuanYi Zen Hei (the CJK font installed on
-the machine) and treated the same way. Every cell must correlate best with its own character's
-reference, and well. Missing-glyph boxes are all alike, so they fail: the last test shows the check
-rejecting a row of boxes.
+to 24×24; the same character is drawn with Pillow in the CJK font fontconfig picks for Chinese
+(the one Chromium falls back to; WenQuanYi Zen Hei here) and treated the same way. Every cell must
+correlate best with its own character's reference, and well. Missing-glyph boxes are all alike,
+so they fail: a test shows the check rejecting a row of boxes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import subprocess
 import threading
 import zlib
 
@@ -27,7 +28,10 @@ from pipelines.evidence.screenshots import FAILED_ACTION, MAX_ATTEMPTS, OfflineR
 from tests.conftest import make_settings
 from tests.pipelines.evidence.builders import FETCHED_AT, add_capture, add_document, add_item
 
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+# The font fontconfig gives Chinese text: the one Chromium falls back to (WenQuanYi Zen Hei here).
+CJK_FONT = subprocess.run(
+    ["fc-match", "-f", "%{file}", "sans-serif:lang=zh-cn"], capture_output=True, text=True, check=True
+).stdout
 CHARS = "医疗美容玻尿酸无效退款永久"
 CELL = 60
 
