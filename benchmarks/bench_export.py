@@ -51,6 +51,7 @@ ADWATCH = str(Path(sys.executable).with_name("adwatch"))  # the console script o
 XLSX_SECONDS = 30.0
 MEMORY_MB = 500.0
 BATCH = 1000
+RENDERER = "Chromium (one benchmark render, reused)"
 TEXT = "星悦医疗美容诊所第{n}号分店：玻尿酸填充一次见效，无效退款，永久保持！加V：meiyan{n:05d} 预约。"
 
 
@@ -209,7 +210,10 @@ def fill(db: Database, settings, items: int) -> None:  # type: ignore[no-untyped
                         path=stored.path,
                         media_type=media,
                         created_at=when,
-                        detail={"captured_at": when.isoformat()},
+                        detail={
+                            "captured_at": when.isoformat(),
+                            "renderer": RENDERER if kind == "screenshot" else None,
+                        },
                     )
                 )
         with db.session() as s:

@@ -73,13 +73,10 @@ def item_files(row: EvidenceRow) -> dict[str, str]:
 class BundleWriter:
     """Writes one bundle to ``path``; use :func:`write_bundle`."""
 
-    def __init__(
-        self, path: Path, workdir: Path, created_at: dt.datetime, exported_by: str, filters: ExportFilters
-    ):
+    def __init__(self, path: Path, created_at: dt.datetime, exported_by: str, filters: ExportFilters):
         self.created_at = created_at
         self.exported_by = exported_by
         self.filters = filters
-        self.workdir = workdir
         self.entries: list[ManifestEntry] = []
         self._stamp = to_china(created_at).timetuple()[:6]  # type: ignore[union-attr]
         self.zip = zipfile.ZipFile(
@@ -157,7 +154,7 @@ def write_bundle(
     """Write the bundle of ``rows`` to ``path``; returns the number of items."""
     with tempfile.TemporaryDirectory(prefix="adwatch-bundle-", dir=path.parent) as tmp:
         work = Path(tmp)
-        writer = BundleWriter(path, work, created_at, exported_by, filters)
+        writer = BundleWriter(path, created_at, exported_by, filters)
         record = ExtractionRecord(work, created_at, exported_by, filters)
         xlsx = XlsxWriter(work / LIST_XLSX)
         xlsx.add_sheet(LIST_SHEET, COLUMNS, wrap=WRAPPED)

@@ -198,6 +198,7 @@ def store_browser_screenshot(
         "captured_at": iso(capture.fetched_at),
         "url": capture.final_url or capture.url,
         "method": "full-page screenshot taken by the crawler's browser when the page was fetched",
+        "renderer": "the crawler's headless Chromium (Playwright), at fetch time",
         "width": width,
         "height": height,
     }

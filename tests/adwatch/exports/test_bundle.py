@@ -96,6 +96,7 @@ def test_the_extraction_record_says_what_when_how_and_with_which_hashes(db, sett
     assert record.startswith("电子数据提取笔录")
     assert "提取人：张执法" in record and "北京时间" in record
     assert "提取系统：AdWatch 0.1.0" in record and "warcio" in record and "Playwright" in record
+    assert "at fetch time" in record  # how the screenshots were made
     assert "审核状态：已确认" in record and "共 2 条线索，证据文件 6 个" in record
     assert "http://xingyue.example.cn/ad/1" in record and "网页获取时间：2026-11-20 10:30:15" in record
     assert "sha256sum -c manifest.sha256" in record
