@@ -45,6 +45,8 @@ class Settings:
     default_delay: float = 0.0
     default_concurrency: int = 8
     browser_timeout_ms: int = 30_000
+    screenshot_width: int = 1280  # evidence screenshots: viewport width in CSS pixels
+    screenshot_max_height: int = 16_384  # taller pages are cut here (recorded in the artifact)
     max_text_chars: int = 200_000
     claim_lease_seconds: int = 900
     run_heartbeat_seconds: int = 10
@@ -127,6 +129,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         download_maxsize=_int(env, "ADWATCH_DOWNLOAD_MAXSIZE", Settings.download_maxsize),
         download_timeout=_int(env, "ADWATCH_DOWNLOAD_TIMEOUT", Settings.download_timeout),
         claim_lease_seconds=_int(env, "ADWATCH_CLAIM_LEASE_SECONDS", Settings.claim_lease_seconds),
+        screenshot_width=_int(env, "ADWATCH_SCREENSHOT_WIDTH", Settings.screenshot_width),
+        screenshot_max_height=_int(env, "ADWATCH_SCREENSHOT_MAX_HEIGHT", Settings.screenshot_max_height),
         web_host=env.get("ADWATCH_HOST") or Settings.web_host,
         web_port=_int(env, "ADWATCH_PORT", Settings.web_port),
     )
