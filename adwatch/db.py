@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adwatch.errors import AdWatchError
 from adwatch.settings import Settings, get_settings, mask_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_243_001
@@ -55,19 +56,45 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def _head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+_REVISION = re.compile(r"^revision(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?::[^=]+)?=\s*(.+)$", re.MULTILINE)
 
 
-def _current_revision(engine: Engine) -> str | None:
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest revision, read from the revision files' headers.
+
+    Importing Alembic costs most of a second; every command checks the schema, so the check
+    reads the revision graph itself and Alembic is loaded only when there is work to do.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(source), _DOWN.search(source)
+        if rev is None or down is None:
+            raise RuntimeError(f"{path}: cannot read its revision header")
+        revisions.add(rev.group(1))
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations in {MIGRATIONS_DIR} have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @contextlib.contextmanager
@@ -93,11 +120,13 @@ def _migration_lock(engine: Engine, settings: Settings) -> Iterator[None]:
 
 def migrate(engine: Engine, settings: Settings) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
-    head = _head_revision()
-    if _current_revision(engine) == head:
+    head = head_revision()
+    if current_revision(engine) == head:
         return
+    from alembic import command
+
     with _migration_lock(engine, settings):
-        if _current_revision(engine) == head:
+        if current_revision(engine) == head:
             return
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as conn:

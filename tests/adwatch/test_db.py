@@ -54,3 +54,11 @@ def test_unreachable_database_names_the_url_without_password(tmp_path):
         Database(settings)
     message = str(info.value)
     assert "127.0.0.1:1/adwatch" in message and "s3cret" not in message
+
+
+def test_head_read_from_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from adwatch.db import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
