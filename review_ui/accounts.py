@@ -44,22 +44,22 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AdWatchError(f"password too short: at least {MIN_PASSWORD_CHARS} characters are required")
+        raise AdWatchError(
+            f"密码太短，至少 {MIN_PASSWORD_CHARS} 位 (password too short: at least {MIN_PASSWORD_CHARS} characters)"
+        )
     if len(password) > MAX_PASSWORD_CHARS:
-        raise AdWatchError(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
+        raise AdWatchError(f"密码太长，最多 {MAX_PASSWORD_CHARS} 位 (password too long)")
 
 
 def create_user(session: Session, name: str, role: str, password: str) -> User:
     """A new active user; AdWatchError if the name is taken or malformed, the role unknown, the password weak."""
     if role not in ROLES:
-        raise AdWatchError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        raise AdWatchError(f"未知角色 {role!r} (unknown role: choose one of {', '.join(ROLES)})")
     if not _NAME.match(name):
-        raise AdWatchError(
-            f"invalid user name {name!r}: 2-50 letters, digits, Chinese characters, '_', '.' or '-'"
-        )
+        raise AdWatchError(f"用户名无效 {name!r}：2-50 个字母、数字、汉字或 _ . - (invalid user name)")
     check_password_policy(password)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise AdWatchError(f"user {name!r} already exists")
+        raise AdWatchError(f"用户 {name!r} 已存在 (user already exists)")
     user = User(name=name, role=role, password_hash=hash_password(password), active=True)
     session.add(user)
     session.flush()

@@ -7,7 +7,8 @@
     var t = event.target;
     if (!t || !t.tagName) return false;
     var tag = t.tagName.toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || t.isContentEditable;
+    if (tag === "input") return ["checkbox", "radio", "button", "submit", "reset"].indexOf(t.type) < 0;
+    return tag === "textarea" || tag === "select" || t.isContentEditable;
   }
 
   function submit(id) {
