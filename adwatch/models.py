@@ -269,7 +269,10 @@ class ReviewItem(Base):
     """A flagged document waiting for (or past) a human decision."""
 
     __tablename__ = "review_items"
-    __table_args__ = (Index("ix_review_items_queue", "status", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_review_items_queue", "status", "priority", "id"),
+        Index("ix_review_items_priority", "priority", "id"),  # the queue across all statuses
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)

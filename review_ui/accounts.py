@@ -66,6 +66,19 @@ def create_user(session: Session, name: str, role: str, password: str) -> User:
     return user
 
 
+def set_password(session: Session, name: str, password: str) -> User:
+    """A new password for an existing user; every open session of theirs ends."""
+    from review_ui.sessions import end_user_sessions
+
+    check_password_policy(password)
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise AdWatchError(f"用户 {name!r} 不存在 (no such user)")
+    user.password_hash = hash_password(password)
+    end_user_sessions(session, user.id)
+    return user
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active user with this name and password, or None. Takes the same time for unknown names."""
     user = session.scalar(select(User).where(User.name == name))

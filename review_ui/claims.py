@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from adwatch.errors import AdWatchError
@@ -122,17 +122,6 @@ def claim_next(session: Session, settings: Settings, user: User, after: int | No
         if start is None:
             break
     return None
-
-
-def live_claims(session: Session, user: User) -> list[int]:
-    now = utcnow()
-    return list(
-        session.scalars(
-            select(ReviewItem.id).where(
-                and_(ReviewItem.claimed_by == user.id, ReviewItem.claim_expires_at > now)
-            )
-        )
-    )
 
 
 STATUS_ZH = {"pending": "待审核", "confirmed": "已确认", "rejected": "已排除", "escalated": "已上报"}

@@ -2,9 +2,12 @@
 
 Routes written later (exports, statistics) use the same three::
 
-    auth: Auth = Depends(require_role("enforcement"))          # 403 for other roles (admin passes)
-    form: FormData = Depends(verified_form)                     # every POST: 403 without a valid token
-    db: Database = Depends(database)
+    enforcement = require_role("enforcement")            # 403 for other roles (admin always passes)
+
+    @router.post("/exports")
+    def export(request: Request, *, auth: Annotated[Auth, Depends(enforcement)], form: CheckedForm, db: DB): ...
+
+``CheckedForm`` is the POSTed form after its CSRF token was checked (403 otherwise); every POST takes it.
 
 Not logged in: GET requests are redirected to the login page, anything else gets 401.
 """

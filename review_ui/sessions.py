@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from adwatch.models import User, WebSession
@@ -91,14 +91,11 @@ def login_form_token(secret: bytes, nonce: str) -> str:
     return hmac.new(secret, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
-def set_flash(row: WebSession, message: str) -> None:
-    row.flash = message[:500]
+def flash(session: Session, session_id: str, message: str) -> None:
+    """A message for the user's next page (one at a time; a newer one replaces an older one)."""
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(flash=message[:500]))
 
 
 def pop_flash(row: WebSession) -> str | None:
     message, row.flash = row.flash, None
     return message
-
-
-def sessions_of(session: Session, user_id: int) -> list[WebSession]:
-    return list(session.scalars(select(WebSession).where(WebSession.user_id == user_id)))

@@ -13,9 +13,18 @@ from adwatch.errors import AdWatchError
 ROLE_CHOICES = ("admin", "crawl_staff", "reviewer", "enforcement")
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise AdWatchError('no password on stdin: pipe one line, e.g. `echo "$PW" | adwatch users add …`')
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @click.group()
 def users() -> None:
-    """Users and roles: `users add NAME --role ROLE`, `users list`."""
+    """Users and roles: `users add NAME --role ROLE`, `users set-password NAME`, `users list`."""
 
 
 @users.command("add")
@@ -26,15 +35,23 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create a user (the password is asked for unless --password-stdin)."""
     from review_ui.accounts import create_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise AdWatchError('no password on stdin: pipe one line, e.g. `echo "$PW" | adwatch users add …`')
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with database().session() as s:
         user = create_user(s, name, role, password)
         click.echo(f"user {user.name} ({user.role}) created")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
+def users_set_password(name: str, password_stdin: bool) -> None:
+    """Set a user's password; their open sessions end."""
+    from review_ui.accounts import set_password
+
+    password = _read_password(password_stdin)
+    with database().session() as s:
+        set_password(s, name, password)
+    click.echo(f"password of {name} changed; their sessions were ended")
 
 
 @users.command("list")

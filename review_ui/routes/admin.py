@@ -14,7 +14,6 @@ from adwatch.models import AuditEvent, User
 from review_ui import accounts, audit, sessions
 from review_ui.deps import DB, Auth, CheckedForm, client_ip, require_role
 from review_ui.nav import NavItem
-from review_ui.routes.queue import flash
 from review_ui.templating import render
 
 router = APIRouter()
@@ -65,7 +64,7 @@ def add_user(
                 target_id=user.id,
                 detail={"name": name, "role": role},
             )
-            flash(s, auth, f"已添加用户 {name}（{accounts.ROLES[role]}）")
+            sessions.flash(s, auth.session_id, f"已添加用户 {name}（{accounts.ROLES[role]}）")
     except AdWatchError as exc:
         return _users_page(
             request, db, error=str(exc), status_code=400, form_values={"name": name, "role": role}
@@ -96,7 +95,7 @@ def set_active(
             target_id=user_id,
             detail={"name": user.name},
         )
-        flash(s, auth, f"已{'启用' if active else '停用'}用户 {user.name}")
+        sessions.flash(s, auth.session_id, f"已{'启用' if active else '停用'}用户 {user.name}")
     return RedirectResponse("/users", status_code=303)
 
 

@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 
 from adwatch.db import Database
 from adwatch.models import CrawlRun, Source
-from review_ui import audit, crawl_control
+from review_ui import audit, crawl_control, sessions
 from review_ui.deps import DB, Auth, CheckedForm, client_ip, require_role
 from review_ui.nav import NavItem
-from review_ui.routes.queue import flash
 from review_ui.templating import render
 
 router = APIRouter()
@@ -114,7 +113,7 @@ def edit_schedule(
             target_id=source_id,
             detail={"name": source.name, "old": old, "new": expr},
         )
-        flash(s, auth, f"已更新“{source.name}”的定时：{expr or '不定时'}")
+        sessions.flash(s, auth.session_id, f"已更新“{source.name}”的定时：{expr or '不定时'}")
     return RedirectResponse(f"/sources/{source_id}", status_code=303)
 
 
@@ -143,7 +142,7 @@ def set_enabled(
             target_id=source_id,
             detail={"name": source.name},
         )
-        flash(s, auth, f"已{'启用' if enabled else '停用'}“{source.name}”")
+        sessions.flash(s, auth.session_id, f"已{'启用' if enabled else '停用'}“{source.name}”")
     back = str(form.get("back") or "")
     return RedirectResponse("/sources" if back == "list" else f"/sources/{source_id}", status_code=303)
 
@@ -170,7 +169,9 @@ def crawl_now(
             target_id=source_id,
             detail={"name": source.name, "pid": launched.pid, "log": str(launched.log_path)},
         )
-        flash(s, auth, f"已开始抓取“{source.name}”（进程 {launched.pid}），进度见抓取任务")
+        sessions.flash(
+            s, auth.session_id, f"已开始抓取“{source.name}”（进程 {launched.pid}），进度见抓取任务"
+        )
     return RedirectResponse(f"/sources/{source_id}", status_code=303)
 
 

@@ -27,9 +27,8 @@ from adwatch.models import (
 )
 from adwatch.timeutil import utcnow
 from pipelines import link_approvals
-from review_ui import audit, claims, decisions, highlight
+from review_ui import audit, claims, decisions, highlight, sessions
 from review_ui.deps import DB, Auth, CheckedForm, client_ip, require_role
-from review_ui.routes.queue import flash
 from review_ui.templating import render
 
 router = APIRouter()
@@ -272,7 +271,7 @@ def release(
                 target_type="review_item",
                 target_id=item_id,
             )
-            flash(s, auth, f"已放弃条目 {item_id} 的认领")
+            sessions.flash(s, auth.session_id, f"已放弃条目 {item_id} 的认领")
     return RedirectResponse(f"/items/{item_id}", status_code=303)
 
 
@@ -304,7 +303,7 @@ def decide(
             lease = claims.claim_next(s, request.app.state.settings, auth.user, after=item_id)
             done = f"条目 {item_id} 已{decisions.ACTION_ZH[data.action]}"
             if lease is None:
-                flash(s, auth, f"{done}。队列中已没有可认领的条目")
+                sessions.flash(s, auth.session_id, f"{done}。队列中已没有可认领的条目")
                 target = "/queue"
             else:
                 audit.record(
@@ -316,7 +315,7 @@ def decide(
                     target_id=lease.item_id,
                     detail={"via": "next"},
                 )
-                flash(s, auth, f"{done}，已自动认领下一条")
+                sessions.flash(s, auth.session_id, f"{done}，已自动认领下一条")
                 target = f"/items/{lease.item_id}"
     if refused:
         return item_page(request, auth, db, item_id, error=refused, status_code=409)

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adwatch.models import ReviewItem, ReviewItemLabel, Source, User, WebSession
+from adwatch.models import ReviewItemLabel, Source, User
 from adwatch.timeutil import utcnow
-from review_ui import audit, claims, queue
+from review_ui import audit, claims, queue, sessions
 from review_ui.deps import DB, Auth, CheckedForm, client_ip, require_role
 from review_ui.nav import NavItem
 from review_ui.templating import render
@@ -24,10 +24,6 @@ NAV = [
 
 reviewers_only = require_role("reviewer")
 case_readers = require_role("reviewer", "enforcement")
-
-
-def flash(s: Session, auth: Auth, message: str) -> None:
-    s.execute(update(WebSession).where(WebSession.id == auth.session_id).values(flash=message[:500]))
 
 
 def _page_context(s: Session, filters: queue.QueueFilters, after: str | None, before: str | None) -> dict:
@@ -92,11 +88,11 @@ def cases_page(
 def claim_next(
     request: Request, *, auth: Annotated[Auth, Depends(reviewers_only)], form: CheckedForm, db: DB
 ) -> Response:
-    after = queue._int(str(form.get("after") or ""))
+    after = queue.parse_int(str(form.get("after") or ""))
     with db.session() as s:
         lease = claims.claim_next(s, request.app.state.settings, auth.user, after=after)
         if lease is None:
-            flash(s, auth, "队列中没有可认领的待审核条目")
+            sessions.flash(s, auth.session_id, "队列中没有可认领的待审核条目")
             return RedirectResponse("/queue", status_code=303)
         audit.record(
             s,
@@ -108,7 +104,3 @@ def claim_next(
             detail={"via": "next"},
         )
     return RedirectResponse(f"/items/{lease.item_id}", status_code=303)
-
-
-def item_exists(s: Session, item_id: int) -> bool:
-    return s.scalar(select(ReviewItem.id).where(ReviewItem.id == item_id)) is not None

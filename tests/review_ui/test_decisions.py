@@ -216,3 +216,13 @@ def test_enforcement_finds_confirmed_items_on_the_cases_page(browser_for, queue3
     confirm(reviewer, queue3[1])
     html = browser_for("enforcement").get("/cases").text
     assert f'data-href="/items/{queue3[1]}"' in html and f'data-href="/items/{queue3[0]}"' not in html
+
+
+def test_the_database_refuses_to_edit_a_decision(browser_for, db, queue3):
+    client = browser_for("reviewer")
+    client.post_form(f"/items/{queue3[0]}/claim")
+    confirm(client, queue3[0])
+    with pytest.raises(Exception, match="append-only"), db.session() as s:
+        s.scalar(select(Decision)).note = "edited afterwards"
+    with db.session() as s:
+        assert s.scalar(select(Decision.note)) == "证据充分"

@@ -39,6 +39,18 @@ def test_users_add_with_password_on_stdin(sqlite_settings):
         sqlite_settings, "users", "add", "李审核", "--role", "reviewer", "--password-stdin", stdin="x" * 12
     )
     assert again.returncode == 1 and "已存在" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    changed = run(
+        sqlite_settings, "users", "set-password", "李审核", "--password-stdin", stdin="another-password\n"
+    )
+    assert changed.returncode == 0, changed.stderr
+    with Database(sqlite_settings).session() as s:
+        assert verify_password(
+            s.scalar(select(User.password_hash).where(User.name == "李审核")), "another-password"
+        )
+    assert (
+        run(sqlite_settings, "users", "set-password", "nobody", "--password-stdin", stdin="x" * 12).returncode
+        == 1
+    )
     listing = run(sqlite_settings, "users", "list")
     assert "李审核\treviewer\tactive" in listing.stdout
 

@@ -1,4 +1,4 @@
-"""review: web sessions, login attempts, reject reasons, finding index, full-text search
+"""review: web sessions, login attempts, reject reasons, queue indexes, full-text search
 
 Revision ID: review01
 Revises: 0001
@@ -49,11 +49,38 @@ def upgrade() -> None:
     op.create_index("ix_login_attempts_user_at", "login_attempts", ["username", "at"])
     op.add_column("decisions", sa.Column("reason", sa.String(length=40), nullable=True))
     op.create_index("ix_approval_findings_kind_document", "approval_findings", ["kind", "document_id"])
+    op.create_index("ix_review_items_priority", "review_items", ["priority", "id"])
     search.install(op.get_bind())
+    _decisions_append_only(op.get_bind())
+
+
+def _decisions_append_only(bind: sa.Connection) -> None:
+    """Decisions are never edited: the database itself refuses an UPDATE (a new decision supersedes)."""
+    message = "decisions are append-only: record a new decision instead"
+    if bind.dialect.name == "sqlite":
+        op.execute(
+            "CREATE TRIGGER decisions_append_only BEFORE UPDATE ON decisions "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+    else:
+        op.execute(
+            "CREATE FUNCTION adwatch_decisions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION '{message}'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER decisions_append_only BEFORE UPDATE ON decisions "
+            "FOR EACH ROW EXECUTE FUNCTION adwatch_decisions_append_only()"
+        )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.execute(
+        "DROP TRIGGER IF EXISTS decisions_append_only"
+        + ("" if bind.dialect.name == "sqlite" else " ON decisions")
+    )
+    if bind.dialect.name != "sqlite":
+        op.execute("DROP FUNCTION IF EXISTS adwatch_decisions_append_only()")
     if bind.dialect.name == "sqlite":
         for trigger in search.SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
@@ -62,6 +89,7 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX IF EXISTS ix_documents_search_bigrams")
         op.execute("DROP FUNCTION IF EXISTS adwatch_bigrams(text)")
+    op.drop_index("ix_review_items_priority", table_name="review_items")
     op.drop_index("ix_approval_findings_kind_document", table_name="approval_findings")
     with op.batch_alter_table("decisions") as batch:
         batch.drop_column("reason")
