@@ -6,7 +6,9 @@ web app (`adwatch serve`) on a free loopback port, logs in as a reviewer with a 
 and times R requests (default 200) to each page, one at a time. Target: p95 <= 150 ms each.
 
     python -m benchmarks.bench_ui [--items 100000] [--requests 200] [--backend sqlite|postgresql]
-                                  [--home DIR]   # keep (or reuse) the filled SQLite database in DIR
+                                  [--home DIR] [--database-url URL]
+--home keeps (or reuses) the filled database; --database-url points at an existing (filled or empty)
+database instead of a fresh SQLite file or a throwaway PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -467,8 +469,11 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--home", type=Path, help="ADWATCH_HOME to fill and keep, or to reuse (SQLite only)")
+    parser.add_argument("--home", type=Path, help="ADWATCH_HOME to fill and keep, or to reuse")
+    parser.add_argument("--database-url", help="an existing database to fill, or to reuse when already filled")
     args = parser.parse_args()
+    if args.database_url:
+        return run(args.items, args.requests, args.database_url, args.home)
     if args.backend == "postgresql":
         with postgres_server() as pg:
             return run(args.items, args.requests, pg.create_database("bench_ui"))

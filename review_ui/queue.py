@@ -145,13 +145,10 @@ def filtered(session: Session, f: QueueFilters, semi_join: str = "exists") -> Se
     if f.date_to:
         query = query.where(ReviewItem.captured_at < _china_midnight(f.date_to + dt.timedelta(days=1)))
     if f.q:
-        matches = search.matching_document_ids(session, f.q)
-        column = ReviewItem.document_id
-        if semi_join == "exists" and session.get_bind().dialect.name == "sqlite":
-            # Many matches: SQLite would otherwise loop over every match through the document_id index
-            # and sort them all; "+ 0" makes it walk the priority index and test membership instead.
-            column = column + 0
-        query = query.where(column.in_(matches))
+        if semi_join == "in":
+            query = query.where(ReviewItem.document_id.in_(search.matching_document_ids(session, f.q)))
+        else:
+            query = query.where(search.document_contains(session, f.q, ReviewItem.document_id))
     return query
 
 

@@ -13,11 +13,15 @@ two-character substrings, and it must not depend on the database's locale.
   databases with a C locale.
 
 A one-character query, or a database without these indexes, falls back to a scan (``LIKE``).
+
+Two forms of the same test: :func:`matching_document_ids` (the set, driven by the index: right when
+few documents match) and :func:`document_contains` (a test of one row: right when many match and
+the queue walks its priority index, stopping after one page).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, Select, TextClause, false, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Select, TextClause, exists, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from adwatch.models import Document
@@ -150,6 +154,18 @@ def matching_document_ids(session: Session, query: str) -> Select | TextClause:
             f"AND strpos({_PG_BODY}, :q) > 0"
         ).bindparams(grams=grams, q=lowered)
     return select(Document.id).where(_like(q, dialect))
+
+
+def document_contains(session: Session, query: str, document_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """True for rows whose document (``document_id``) contains ``query``; tested row by row."""
+    q = normalize_query(query)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        body = func.lower(func.coalesce(Document.title, "") + "\n" + Document.text + "\n")
+        return exists().where(Document.id == document_id, func.strpos(body, q.lower()) > 0)
+    # SQLite: membership in the matching set, which SQLite builds once; "+ 0" keeps it from looping
+    # over the whole set through the document_id index instead of walking the caller's order.
+    return (document_id + 0).in_(matching_document_ids(session, q))
 
 
 def _like(q: str, dialect: str) -> ColumnElement[bool]:
