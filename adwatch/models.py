@@ -239,7 +239,10 @@ class ApprovalFinding(Base):
     """What approval linking found for a document (approval_missing, _unknown, _expired, _mismatch)."""
 
     __tablename__ = "approval_findings"
-    __table_args__ = (Index("ix_approval_findings_kind", "kind"),)
+    __table_args__ = (
+        Index("ix_approval_findings_kind", "kind"),
+        Index("ix_approval_findings_kind_document", "kind", "document_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
@@ -270,7 +273,10 @@ class ReviewItem(Base):
     """A flagged document waiting for (or past) a human decision."""
 
     __tablename__ = "review_items"
-    __table_args__ = (Index("ix_review_items_queue", "status", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_review_items_queue", "status", "priority", "id"),
+        Index("ix_review_items_priority", "priority", "id"),  # the queue across all statuses
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
@@ -321,7 +327,39 @@ class Decision(Base):
     labels: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     legal_basis: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # keys of the fixed picker
     note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(40))  # why a reject: a key of the fixed reasons
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A login to the web app. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    flash: Mapped[str | None] = mapped_column(Text)  # one message shown on the next page
+
+
+class LoginAttempt(Base):
+    """One login attempt: the rate limit counts recent failures per address and user name."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_user_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(100))
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditEvent(Base):

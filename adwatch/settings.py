@@ -55,6 +55,13 @@ class Settings:
     display_tz: str = CHINA_TZ
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    cookie_secure: bool = False  # set ADWATCH_COOKIE_SECURE=1 when the app is served over HTTPS
+    session_hours: int = 12  # absolute lifetime of a login
+    session_idle_minutes: int = 120  # a login unused this long ends
+    login_max_failures: int = 5  # per address and user name, within login_window_seconds
+    login_max_failures_per_ip: int = 30  # per address, whatever the user name
+    login_window_seconds: int = 900
+    max_upload_bytes: int = 20 * 1024 * 1024  # approval-record files uploaded through the web app
 
     @property
     def evidence_dir(self) -> Path:
@@ -133,6 +140,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         screenshot_max_height=_int(env, "ADWATCH_SCREENSHOT_MAX_HEIGHT", Settings.screenshot_max_height),
         web_host=env.get("ADWATCH_HOST") or Settings.web_host,
         web_port=_int(env, "ADWATCH_PORT", Settings.web_port),
+        cookie_secure=(env.get("ADWATCH_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),
+        session_hours=_int(env, "ADWATCH_SESSION_HOURS", Settings.session_hours),
+        login_max_failures=_int(env, "ADWATCH_LOGIN_MAX_FAILURES", Settings.login_max_failures),
     )
 
 
