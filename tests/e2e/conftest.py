@@ -85,8 +85,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         db.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():  # noqa: ANN201
+    """One browser for the e2e package, closed when it ends: sync Playwright holds an event loop
+    in this thread while it is open, which later sync-Playwright users in the session would trip on."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
