@@ -1,7 +1,8 @@
 """Jinja2 set-up: autoescaping everywhere, filters for China time and Chinese names.
 
-Crawled content is printed only through autoescaping; no template uses ``|safe``. Links to
-crawled URLs go through :func:`safe_href`, which lets only http(s) URLs become links.
+Crawled content is printed only through autoescaping. One template uses ``|safe``: the statistics
+page prints the SVG charts of :mod:`adwatch.exports.charts`, which escapes every label it places.
+Links to crawled URLs go through :func:`safe_href`, which lets only http(s) URLs become links.
 """
 
 from __future__ import annotations

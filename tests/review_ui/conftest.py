@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from review_ui.app import create_app
+from tests.adwatch.exports.conftest import case  # noqa: F401  (the export tests' case file, with stored evidence)
 from tests.review_ui.factories import PASSWORD, ROLES, make_user
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

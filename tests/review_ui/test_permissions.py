@@ -1,7 +1,8 @@
 """Every route checks the role: each role gets its pages and actions, and 403 everywhere else.
 
-Reviewers decide; enforcement sees confirmed items and approval records; crawl staff manage sources
-and runs; admin may do everything. Not logged in: pages redirect to the login form, actions get 401.
+Reviewers decide; enforcement sees confirmed items and approval records, exports evidence and sees
+statistics; crawl staff manage sources and runs; admin may do everything. Not logged in: pages
+redirect to the login form, actions get 401.
 """
 
 import pytest
@@ -27,6 +28,10 @@ MATRIX = [
     ("GET", "/approvals", {E}, None),
     ("GET", "/approvals/{record}", {E}, None),
     ("POST", "/approvals/import", set(), {}),
+    ("GET", "/exports", {E}, None),
+    ("POST", "/exports/download", {E}, {"format": "csv"}),
+    ("GET", "/stats", {E}, None),
+    ("POST", "/stats/summary", {E}, {"unit": "某市市场监督管理局"}),
     ("GET", "/sources", {C}, None),
     ("GET", "/sources/{source}", {C}, None),
     ("POST", "/sources/{source}/schedule", {C}, {"schedule": "0 4 * * *"}),
