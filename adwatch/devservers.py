@@ -63,7 +63,9 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -87,25 +89,61 @@ def postgres_server() -> Iterator[PostgresServer]:
     port = free_port()
     try:
         subprocess.run(
-            _as_postgres([str(initdb), "-D", str(datadir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                          "--locale=C.UTF-8", "--no-sync"]),
-            check=True, capture_output=True, text=True,
+            _as_postgres(
+                [
+                    str(initdb),
+                    "-D",
+                    str(datadir),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
         )
-        opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off " \
-               "-c synchronous_commit=off -c max_connections=200"
+        opts = (
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off "
+            "-c synchronous_commit=off -c max_connections=200"
+        )
         subprocess.run(
-            _as_postgres([str(pg_ctl), "-D", str(datadir), "-o", opts, "-l", str(tmp / "log"), "-w", "-t", "60",
-                          "start"]),
-            check=True, capture_output=True, text=True,
+            _as_postgres(
+                [
+                    str(pg_ctl),
+                    "-D",
+                    str(datadir),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(tmp / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
         )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ServerUnavailable(f"PostgreSQL did not start: {exc.stderr.strip() or exc.stdout.strip()}") from exc
+        raise ServerUnavailable(
+            f"PostgreSQL did not start: {exc.stderr.strip() or exc.stdout.strip()}"
+        ) from exc
     try:
         yield PostgresServer(port=port, datadir=datadir)
     finally:
-        subprocess.run(_as_postgres([str(pg_ctl), "-D", str(datadir), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([str(pg_ctl), "-D", str(datadir), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -128,9 +166,25 @@ def redis_server(port: int | None = None) -> Iterator[RedisServer]:
     tmp = Path(tempfile.mkdtemp(prefix="adwatch-redis-"))
     port = port or free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp), "--save", "",
-         "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_port(port, 20, proc)

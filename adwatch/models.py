@@ -173,7 +173,9 @@ class Document(Base):
     credit_codes: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # 统一社会信用代码
     addresses: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     simhash: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit MinHash fingerprint (pipelines.dedup)
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     capture: Mapped[Capture] = relationship()

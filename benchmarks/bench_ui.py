@@ -470,7 +470,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--home", type=Path, help="ADWATCH_HOME to fill and keep, or to reuse")
-    parser.add_argument("--database-url", help="an existing database to fill, or to reuse when already filled")
+    parser.add_argument(
+        "--database-url", help="an existing database to fill, or to reuse when already filled"
+    )
     args = parser.parse_args()
     if args.database_url:
         return run(args.items, args.requests, args.database_url, args.home)

@@ -40,16 +40,30 @@ def test_same_body_for_same_url_is_one_capture(db):
         s.add(src)
         s.flush()
         for _ in range(2):
-            s.add(Capture(source_id=src.id, url="http://a/", url_key="k", final_url="http://a/", status=200,
-                          body=b"x", body_size=1, sha256="h"))
+            s.add(
+                Capture(
+                    source_id=src.id,
+                    url="http://a/",
+                    url_key="k",
+                    final_url="http://a/",
+                    status=200,
+                    body=b"x",
+                    body_size=1,
+                    sha256="h",
+                )
+            )
         with pytest.raises(IntegrityError):
             s.flush()
         s.rollback()
 
 
 def test_unreachable_database_names_the_url_without_password(tmp_path):
-    settings = load_settings({"ADWATCH_HOME": str(tmp_path),
-                              "ADWATCH_DATABASE_URL": "postgresql+psycopg://aw:s3cret@127.0.0.1:1/adwatch"})
+    settings = load_settings(
+        {
+            "ADWATCH_HOME": str(tmp_path),
+            "ADWATCH_DATABASE_URL": "postgresql+psycopg://aw:s3cret@127.0.0.1:1/adwatch",
+        }
+    )
     with pytest.raises(DatabaseUnavailable) as info:
         Database(settings)
     message = str(info.value)
