@@ -50,6 +50,8 @@ class Settings:
     run_heartbeat_seconds: int = 10
     run_stale_seconds: int = 120
     misfire_grace_seconds: int = 3600
+    resume_max_age_seconds: int = 12 * 3600  # a crawl interrupted longer ago starts afresh
+    pipeline_workers: int = 1  # processes running the page pipeline during a crawl; 0 = a thread
     display_tz: str = CHINA_TZ
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -127,6 +129,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         download_maxsize=_int(env, "ADWATCH_DOWNLOAD_MAXSIZE", Settings.download_maxsize),
         download_timeout=_int(env, "ADWATCH_DOWNLOAD_TIMEOUT", Settings.download_timeout),
         claim_lease_seconds=_int(env, "ADWATCH_CLAIM_LEASE_SECONDS", Settings.claim_lease_seconds),
+        run_heartbeat_seconds=_int(env, "ADWATCH_RUN_HEARTBEAT_SECONDS", Settings.run_heartbeat_seconds),
+        run_stale_seconds=_int(env, "ADWATCH_RUN_STALE_SECONDS", Settings.run_stale_seconds),
+        misfire_grace_seconds=_int(env, "ADWATCH_MISFIRE_GRACE_SECONDS", Settings.misfire_grace_seconds),
+        pipeline_workers=_int(env, "ADWATCH_PIPELINE_WORKERS", Settings.pipeline_workers),
         web_host=env.get("ADWATCH_HOST") or Settings.web_host,
         web_port=_int(env, "ADWATCH_PORT", Settings.web_port),
     )
