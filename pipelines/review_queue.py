@@ -6,7 +6,12 @@ from collections.abc import Iterable
 
 # Findings a reviewer should see first: an ad with no, an unknown or an expired approval is
 # a likely 广告法 Art. 46 case on top of whatever the text says.
-FINDING_WEIGHT = {"approval_missing": 0.3, "approval_unknown": 0.4, "approval_expired": 0.35, "approval_mismatch": 0.3}
+FINDING_WEIGHT = {
+    "approval_missing": 0.3,
+    "approval_unknown": 0.4,
+    "approval_expired": 0.35,
+    "approval_mismatch": 0.3,
+}
 
 
 def compute_priority(violation_scores: Iterable[float], findings: Iterable[str], campaign_size: int) -> float:
