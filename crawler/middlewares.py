@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from adwatch.models import Capture
 from crawler.context import OVER_BUDGET, RunContext
+from pipelines.store import decompress_body
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def stored_response(ctx: RunContext, capture_id: int, request: Request) -> Respo
         return None
     final_url, status, headers, body = row
     with contextlib.suppress(zlib.error):  # else it was stored uncompressed
-        body = zlib.decompress(body)
+        body = decompress_body(body)
     headers = {k: v for k, v in (headers or {}).items() if k.lower() not in ("content-encoding", "content-length")}
     scrapy_headers = Headers(headers)
     cls = responsetypes.from_args(headers=scrapy_headers, url=final_url, body=body)

@@ -45,6 +45,7 @@ def _init_process(settings: Settings, log_path: str | None) -> None:
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if log_path:
         handler = logging.FileHandler(log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s [pipeline %(process)d] %(levelname)s: %(message)s"))

@@ -94,15 +94,18 @@ def run_crawls(
 ) -> list[RunSummary]:
     """Crawl each job's source in turn, in this process; return one summary per job started."""
     from scrapy.crawler import AsyncCrawlerProcess, Crawler
-    from twisted.internet import reactor
 
     from crawler.scrapy_settings import base_settings, scrapy_settings
     from crawler.spiders import SPIDERS
 
     settings.ensure_dirs()
-    process = AsyncCrawlerProcess(base_settings(), install_root_handler=False)
+    process = AsyncCrawlerProcess(base_settings())  # installs the asyncio reactor
+    from twisted.internet import reactor
+
     root = logging.getLogger()
-    root.setLevel(logging.INFO)  # not DEBUG: Scrapy logs every response at DEBUG, which costs time
+    # Not DEBUG: Scrapy logs every response and every item (with its body) at DEBUG.
+    root.setLevel(logging.INFO)
+    logging.getLogger("scrapy").setLevel(logging.INFO)
     console = None
     if log_to_stderr:
         console = logging.StreamHandler(sys.stderr)

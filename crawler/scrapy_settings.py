@@ -28,6 +28,7 @@ def base_settings() -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the runner logs each run to its own file
     }
 
 

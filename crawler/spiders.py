@@ -116,9 +116,9 @@ class SourceSpider(scrapy.Spider):
         self.allowed_domains = ctx.source.domains
         self.depth_limit = ctx.source.depth_limit
         follow = ctx.source.follow
-        self.link_extractor = LinkExtractor(
-            allow=follow.allow, deny=follow.deny, allow_domains=self.allowed_domains, unique=True
-        )
+        # Domains are checked by host name (in_domains): LinkExtractor's allow_domains compares
+        # host:port and would refuse every link of a site on a non-default port.
+        self.link_extractor = LinkExtractor(allow=follow.allow, deny=follow.deny, unique=True)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -169,7 +169,8 @@ class SourceSpider(scrapy.Spider):
             self.count_error(response.url, "bad_markup", f"links could not be read: {exc}")
             return
         for link in links:
-            yield self.page_request(link.url, depth + 1)
+            if self.in_domains(link.url):
+                yield self.page_request(link.url, depth + 1)
 
     # -- failures ----------------------------------------------------------------------------
 
