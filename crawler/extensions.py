@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import resource
 import time
 from typing import Any
 
@@ -61,6 +62,7 @@ class RunTracker:
         self.ctx = ctx
         self.started = time.monotonic()
         self.heartbeat: LoopingCall | None = None
+        self.cpu_at_open = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunTracker:
@@ -73,6 +75,8 @@ class RunTracker:
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu_at_open = usage.ru_utime + usage.ru_stime
         self.heartbeat = LoopingCall(self._beat)
         self.heartbeat.start(self.ctx.settings.run_heartbeat_seconds, now=False)
 
@@ -97,6 +101,15 @@ class RunTracker:
     def spider_closed(self, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
+        # CPU used by this process and by the pipeline workers (joined by now): for benchmarks.
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.crawler.stats.set_value(
+            "adwatch/cpu_seconds", round(mine.ru_utime + mine.ru_stime - self.cpu_at_open, 3)
+        )
+        self.crawler.stats.set_value(
+            "adwatch/worker_cpu_seconds", round(workers.ru_utime + workers.ru_stime, 3)
+        )
         raw = self.crawler.stats.get_stats()
         counts = run_counts(raw)
         status = run_status(reason)

@@ -62,7 +62,9 @@ class StorePages:
             future = asyncio.wrap_future(self.worker.submit([page for page, _ in batch]))
             future.add_done_callback(lambda f, batch=batch: self._finished(f, batch))
 
-    def _finished(self, future: asyncio.Future[list[Any]], batch: list[tuple[FetchedPage, asyncio.Future[Any]]]) -> None:
+    def _finished(
+        self, future: asyncio.Future[list[Any]], batch: list[tuple[FetchedPage, asyncio.Future[Any]]]
+    ) -> None:
         self.busy -= 1
         try:
             outcomes = future.result()

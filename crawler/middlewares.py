@@ -46,17 +46,28 @@ def stored_response(ctx: RunContext, capture_id: int, request: Request) -> Respo
     """A capture read back as a Scrapy response to the request that would have fetched it."""
     with ctx.db.session() as s:
         row = s.execute(
-            select(Capture.final_url, Capture.status, Capture.headers, Capture.body).where(Capture.id == capture_id)
+            select(Capture.final_url, Capture.status, Capture.headers, Capture.body).where(
+                Capture.id == capture_id
+            )
         ).one_or_none()
     if row is None:
         return None
     final_url, status, headers, body = row
     with contextlib.suppress(zlib.error):  # else it was stored uncompressed
         body = decompress_body(body)
-    headers = {k: v for k, v in (headers or {}).items() if k.lower() not in ("content-encoding", "content-length")}
+    headers = {
+        k: v for k, v in (headers or {}).items() if k.lower() not in ("content-encoding", "content-length")
+    }
     scrapy_headers = Headers(headers)
     cls = responsetypes.from_args(headers=scrapy_headers, url=final_url, body=body)
-    return cls(url=final_url, status=status, headers=scrapy_headers, body=body, request=request, flags=[REPLAYED_FLAG])
+    return cls(
+        url=final_url,
+        status=status,
+        headers=scrapy_headers,
+        body=body,
+        request=request,
+        flags=[REPLAYED_FLAG],
+    )
 
 
 class FrontierMiddleware:
@@ -99,7 +110,9 @@ class FrontierMiddleware:
                 return response
         return None
 
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
         self._done(request)
         return response
 

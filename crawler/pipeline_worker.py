@@ -48,7 +48,9 @@ def _init_process(settings: Settings, log_path: str | None) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if log_path:
         handler = logging.FileHandler(log_path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s [pipeline %(process)d] %(levelname)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [pipeline %(process)d] %(levelname)s: %(message)s")
+        )
         root.addHandler(handler)
     from adwatch.db import Database
     from crawler.components import build_page_pipeline

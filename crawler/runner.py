@@ -126,7 +126,13 @@ def run_crawls(
         handler = logging.FileHandler(ctx.log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
-        logger.info("run %d: crawling source %r (%s, trigger %s)", ctx.run_id, ctx.source.name, ctx.source.kind, job.trigger)
+        logger.info(
+            "run %d: crawling source %r (%s, trigger %s)",
+            ctx.run_id,
+            ctx.source.name,
+            ctx.source.kind,
+            job.trigger,
+        )
         try:
             crawler = Crawler(SPIDERS[ctx.source.kind], scrapy_settings(settings, ctx.source))
             await process.crawl(crawler, ctx=ctx)

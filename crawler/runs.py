@@ -110,7 +110,9 @@ def start_run(db: Database, settings: Settings, source_id: int, trigger: str) ->
             return run
     except IntegrityError:
         with db.session() as s:
-            other = s.scalar(select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == "running"))
+            other = s.scalar(
+                select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == "running")
+            )
             name = s.scalar(select(Source.name).where(Source.id == source_id))
         detail = (
             f"run {other.id} (pid {other.pid} on {other.hostname}, started {fmt_china(other.started_at)})"
@@ -180,9 +182,13 @@ def resume_chain(db: Database, source_id: int, before_run: int, max_age: dt.time
 def record_stored_pages(db: Database, pages: list[Any], outcomes: list[Any]) -> None:
     """Remember which pages each run stored (and in which capture), for a later resume."""
     rows = [
-        CrawlRunPage(run_id=page.run_id, url=page.url, final_url=page.final_url, capture_id=outcome.capture_id)
+        CrawlRunPage(
+            run_id=page.run_id, url=page.url, final_url=page.final_url, capture_id=outcome.capture_id
+        )
         for page, outcome in zip(pages, outcomes, strict=True)
-        if page.run_id is not None and getattr(outcome, "capture_id", None) and not getattr(outcome, "error", None)
+        if page.run_id is not None
+        and getattr(outcome, "capture_id", None)
+        and not getattr(outcome, "error", None)
     ]
     if rows:
         with db.session() as s:

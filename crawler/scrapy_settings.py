@@ -52,11 +52,10 @@ def scrapy_settings(settings: Settings, source: SourceDef) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         # Politeness
         "DOWNLOAD_DELAY": delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
         "CONCURRENT_REQUESTS": max(concurrency, 16),
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": max(delay, 0.5),
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.05),
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
         # Bounds
@@ -72,6 +71,7 @@ def scrapy_settings(settings: Settings, source: SourceDef) -> dict[str, Any]:
         "URLLENGTH_LIMIT": 2083,
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 8_000_000,
         "LOGSTATS_INTERVAL": 60.0,
+        "CONCURRENT_ITEMS": 8,
     }
     if source.render == "browser":
         values.update(browser.scrapy_settings(source, settings))

@@ -73,7 +73,9 @@ def sync_yaml_sources(db: Database, settings: Settings) -> SyncResult:
             row = rows.get(defn.name)
             if row is not None and row.origin != "yaml":
                 problems.append(
-                    SourceProblem(str(path), None, "name", f"{defn.name!r} is already a source added by {row.origin}")
+                    SourceProblem(
+                        str(path), None, "name", f"{defn.name!r} is already a source added by {row.origin}"
+                    )
                 )
         if problems:
             raise SourcesInvalid(problems)

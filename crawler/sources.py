@@ -143,7 +143,7 @@ class FollowRules(_Strict):
     deny: list[Regex] = Field(default_factory=list)
 
     def allows(self, url: str) -> bool:
-        if any(re.search(p, url) for p in self.deny):
+        if self.deny and any(re.search(p, url) for p in self.deny):
             return False
         return not self.allow or any(re.search(p, url) for p in self.allow)
 
@@ -342,7 +342,9 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse_source(text: str, file: str, default_name: str | None = None) -> tuple[SourceDef | None, list[SourceProblem]]:
+def parse_source(
+    text: str, file: str, default_name: str | None = None
+) -> tuple[SourceDef | None, list[SourceProblem]]:
     """Parse one YAML document into a SourceDef, or return every problem found in it."""
 
     def problem(line: int | None, field: str, message: str) -> SourceProblem:
@@ -390,7 +392,9 @@ def load_source_file(path: Path) -> tuple[SourceDef | None, list[SourceProblem]]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [SourceProblem(str(path), None, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+        return None, [
+            SourceProblem(str(path), None, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
+        ]
     return parse_source(text, str(path), default_name=path.stem)
 
 
@@ -412,7 +416,12 @@ def load_sources_dir(directory: Path) -> tuple[list[tuple[Path, SourceDef]], lis
             continue
         if defn.name in first_seen:
             problems.append(
-                SourceProblem(str(path), _name_line(path), "name", f"{defn.name!r} is already used by {first_seen[defn.name]}")
+                SourceProblem(
+                    str(path),
+                    _name_line(path),
+                    "name",
+                    f"{defn.name!r} is already used by {first_seen[defn.name]}",
+                )
             )
             continue
         first_seen[defn.name] = path
@@ -427,15 +436,24 @@ def _name_line(path: Path) -> int | None:
         return None
 
 
-def definition_of(data: dict[str, Any]) -> SourceDef:
-    """A SourceDef from a stored ``Source.definition`` (validated again: stored data may be old)."""
+def source_from_mapping(data: dict[str, Any], where: str) -> SourceDef:
+    """A SourceDef from plain data (command-line options, a stored definition), or SourcesInvalid
+    naming ``where`` and each wrong field."""
     try:
         defn = SourceDef.model_validate(data)
     except ValidationError as exc:
         raise SourcesInvalid(
-            [SourceProblem("<database>", None, _field_name(tuple(e["loc"])), _pydantic_message(e)) for e in exc.errors()]
+            [
+                SourceProblem(where, None, _field_name(tuple(e["loc"])), _pydantic_message(e))
+                for e in exc.errors()
+            ]
         ) from None
     problems = consistency_problems(defn)
     if problems:
-        raise SourcesInvalid([SourceProblem("<database>", None, f, m) for f, m in problems])
+        raise SourcesInvalid([SourceProblem(where, None, f, m) for f, m in problems])
     return defn
+
+
+def definition_of(data: dict[str, Any]) -> SourceDef:
+    """A SourceDef from a stored ``Source.definition`` (validated again: stored data may be old)."""
+    return source_from_mapping(data, "<database>")

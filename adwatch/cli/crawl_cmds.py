@@ -87,7 +87,9 @@ def exit_code(summaries) -> int:  # type: ignore[no-untyped-def]
 @click.option("--url", help="Crawl this site ad hoc (same host only) instead of a configured source.")
 @click.option("--max-pages", type=click.IntRange(1), help="With --url: stop after this many pages.")
 @click.option("--max-depth", type=click.IntRange(0, 50), help="With --url: link hops from the start page.")
-@click.option("--render", type=click.Choice(["static", "browser"]), help="With --url: fetch or render in Chromium.")
+@click.option(
+    "--render", type=click.Choice(["static", "browser"]), help="With --url: fetch or render in Chromium."
+)
 @click.option("--ignore-robots", is_flag=True, help="With --url: do not obey robots.txt (authority only).")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run.")
 @click.option("--trigger", default="manual", hidden=True)
@@ -118,7 +120,9 @@ def crawl(source, url, max_pages, max_depth, render, ignore_robots, fresh, trigg
         _sync_sources(db, s)
         name = source
     progress = sys.stderr.isatty() and not verbose
-    summaries = run_crawls(db, s, [CrawlJob(name, trigger=trigger, fresh=fresh)], progress=progress, log_to_stderr=verbose)
+    summaries = run_crawls(
+        db, s, [CrawlJob(name, trigger=trigger, fresh=fresh)], progress=progress, log_to_stderr=verbose
+    )
     for summary in summaries:
         print_summary(summary)
     code = exit_code(summaries)
@@ -129,25 +133,27 @@ def crawl(source, url, max_pages, max_depth, render, ignore_robots, fresh, trigg
 
 
 def adhoc(db, url, max_pages, max_depth, render, ignore_robots) -> str:  # type: ignore[no-untyped-def]
+    """The ad-hoc source for ``crawl --url``: a list crawl of that one host."""
     from crawler.source_store import adhoc_source
-    from crawler.sources import SourceDef, SourceProblem, SourcesInvalid, check_url, consistency_problems
+    from crawler.sources import check_url, source_from_mapping
 
     try:
         check_url(url)
     except ValueError as exc:
         raise AdWatchError(f"--url: {exc}") from None
     host = urlsplit(url).hostname or ""
-    data: dict = {"name": f"adhoc-{host}"[:100], "kind": "list", "start_urls": [url], "allowed_domains": [host]}
+    data: dict = {
+        "name": f"adhoc-{host}"[:100],
+        "kind": "list",
+        "start_urls": [url],
+        "allowed_domains": [host],
+    }
     for key, value in (("max_pages", max_pages), ("max_depth", max_depth), ("render", render)):
         if value is not None:
             data[key] = value
     if ignore_robots:
         data["ignore_robots"] = True
-    defn = SourceDef.model_validate(data)
-    problems = consistency_problems(defn)
-    if problems:
-        raise SourcesInvalid([SourceProblem("--url", None, f, m) for f, m in problems])
-    return adhoc_source(db, defn).name
+    return adhoc_source(db, source_from_mapping(data, "--url")).name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +288,9 @@ def sources_validate(files: tuple[Path, ...]) -> None:
 
 
 @sources.command("add")
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A YAML definition.")
+@click.option(
+    "--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A YAML definition."
+)
 @click.option("--name")
 @click.option("--kind", type=click.Choice(["list", "sitemap", "feed", "search"]))
 @click.option("--url", "urls", multiple=True, help="A start URL (repeat for more).")
@@ -299,16 +307,50 @@ def sources_validate(files: tuple[Path, ...]) -> None:
 @click.option("--ignore-robots", is_flag=True)
 @click.option("--disabled", is_flag=True)
 @click.option("--replace", is_flag=True, help="Overwrite an existing source added earlier.")
-def sources_add(file, name, kind, urls, search_url, keywords, allow, deny, render, schedule, max_pages,
-                max_depth, delay, concurrency, ignore_robots, disabled, replace) -> None:  # type: ignore[no-untyped-def]
+def sources_add(
+    file,
+    name,
+    kind,
+    urls,
+    search_url,
+    keywords,
+    allow,
+    deny,
+    render,
+    schedule,
+    max_pages,
+    max_depth,
+    delay,
+    concurrency,
+    ignore_robots,
+    disabled,
+    replace,
+) -> None:  # type: ignore[no-untyped-def]
     """Add a source from options or from a YAML file (validated; all or nothing)."""
     from crawler.source_store import add_source
-    from crawler.sources import SourceDef, SourceProblem, SourcesInvalid, consistency_problems, load_source_file
+    from crawler.sources import SourcesInvalid, load_source_file, source_from_mapping
 
     db = database()
     if file:
-        if any([name, kind, urls, search_url, keywords, allow, deny, render, schedule, max_pages, max_depth,
-                delay, concurrency, ignore_robots, disabled]):
+        if any(
+            [
+                name,
+                kind,
+                urls,
+                search_url,
+                keywords,
+                allow,
+                deny,
+                render,
+                schedule,
+                max_pages,
+                max_depth,
+                delay,
+                concurrency,
+                ignore_robots,
+                disabled,
+            ]
+        ):
             raise click.UsageError("--file takes the whole definition; give no other fields")
         defn, problems = load_source_file(file)
         if defn is None:
@@ -318,8 +360,14 @@ def sources_add(file, name, kind, urls, search_url, keywords, allow, deny, rende
             raise click.UsageError("give --name and --kind (and --url or --search-url), or --file")
         data: dict = {"name": name, "kind": kind}
         optional = {
-            "start_urls": list(urls), "search_url": search_url, "keywords": list(keywords), "render": render,
-            "schedule": schedule, "max_pages": max_pages, "max_depth": max_depth, "delay": delay,
+            "start_urls": list(urls),
+            "search_url": search_url,
+            "keywords": list(keywords),
+            "render": render,
+            "schedule": schedule,
+            "max_pages": max_pages,
+            "max_depth": max_depth,
+            "delay": delay,
             "concurrency": concurrency,
         }
         data.update({k: v for k, v in optional.items() if v not in (None, [])})
@@ -329,21 +377,11 @@ def sources_add(file, name, kind, urls, search_url, keywords, allow, deny, rende
             data["ignore_robots"] = True
         if disabled:
             data["enabled"] = False
-        from pydantic import ValidationError
-
-        from crawler.sources import _field_name, _pydantic_message
-
-        try:
-            defn = SourceDef.model_validate(data)
-        except ValidationError as exc:
-            raise SourcesInvalid(
-                [SourceProblem("options", None, _field_name(tuple(e["loc"])), _pydantic_message(e)) for e in exc.errors()]
-            ) from None
-        problems = [SourceProblem("options", None, f, m) for f, m in consistency_problems(defn)]
-        if problems:
-            raise SourcesInvalid(problems)
+        defn = source_from_mapping(data, "options")
     row = add_source(db, defn, replace=replace)
-    click.echo(f"source {row.name!r} added ({row.kind}{', schedule ' + row.schedule if row.schedule else ''})")
+    click.echo(
+        f"source {row.name!r} added ({row.kind}{', schedule ' + row.schedule if row.schedule else ''})"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,8 +395,13 @@ def schedule() -> None:
 
 
 @schedule.command("run")
-@click.option("--reload-seconds", type=click.IntRange(5), default=60, show_default=True,
-              help="How often sources are re-read (edits take effect without a restart).")
+@click.option(
+    "--reload-seconds",
+    type=click.IntRange(5),
+    default=60,
+    show_default=True,
+    help="How often sources are re-read (edits take effect without a restart).",
+)
 def schedule_run(reload_seconds: int) -> None:
     """Run the scheduler until stopped: each due crawl runs in its own process.
 
@@ -380,8 +423,14 @@ def schedule_run(reload_seconds: int) -> None:
 @click.command()
 @click.option("--source", help="Only this source's runs.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
-@click.option("--tail", "tail_lines", type=click.IntRange(0), default=3, show_default=True,
-              help="Log lines to show per run.")
+@click.option(
+    "--tail",
+    "tail_lines",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
+    help="Log lines to show per run.",
+)
 def runs(source: str | None, limit: int, tail_lines: int) -> None:
     """Crawl runs, newest first, with the tail of each run's log (times in China time)."""
     from crawler.runs import reap_dead_runs, recent_runs, tail
