@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 PAGES = "adwatch/pages"  # responses fetched from the network for page requests
 ITEMS = "adwatch/items"  # pages the pipeline stored
 NEW_ITEMS = "adwatch/items_new"  # ... of which were new captures
+SKIPPED = "adwatch/items_without_text"  # ... stored as raw captures only (not HTML, empty)
 ERRORS = "adwatch/errors"  # everything that went wrong, counted once each
 REPLAYED = "adwatch/replayed"  # pages read back from the store instead of fetched (resume)
 ROBOTS_DENIED = "adwatch/robots_denied"
@@ -39,6 +40,7 @@ class RunSummary:
     pages: int = 0
     items: int = 0
     new_items: int = 0
+    without_text: int = 0
     errors: int = 0
     bytes: int = 0
     replayed: int = 0

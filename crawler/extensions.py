@@ -19,7 +19,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import threads
 from twisted.internet.task import LoopingCall
 
-from crawler.context import ERRORS, NEW_ITEMS, REPLAYED, RunContext, RunSummary, counts_from_stats
+from crawler.context import ERRORS, NEW_ITEMS, REPLAYED, SKIPPED, RunContext, RunSummary, counts_from_stats
 from crawler.middlewares import MAX_PAGES_REASON, REPLAYED_BYTES
 from crawler.runs import RunCounts, beat, finish_run
 
@@ -128,6 +128,7 @@ class RunTracker:
             pages=counts.pages,
             items=counts.items,
             new_items=int(raw.get(NEW_ITEMS, 0)),
+            without_text=int(raw.get(SKIPPED, 0)),
             errors=counts.errors,
             bytes=counts.bytes,
             replayed=int(raw.get(REPLAYED, 0)),

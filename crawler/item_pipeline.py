@@ -17,7 +17,7 @@ from typing import Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from crawler.context import ERRORS, ITEMS, NEW_ITEMS, RunContext
+from crawler.context import ERRORS, ITEMS, NEW_ITEMS, SKIPPED, RunContext
 from crawler.pipeline_worker import PipelineWorker, make_worker
 from pipelines.page import FetchedPage
 
@@ -88,6 +88,10 @@ class StorePages:
             logger.warning("error [pipeline] %s: not stored: %s", page.url, error)
             return
         stats.inc_value(ITEMS)
+        skipped = getattr(outcome, "skipped", None)
+        if skipped:
+            stats.inc_value(SKIPPED)
+            logger.info("stored without text: %s (%s)", page.url, skipped)
         if getattr(outcome, "new", False):
             stats.inc_value(NEW_ITEMS)
         for label in getattr(outcome, "labels", None) or ():

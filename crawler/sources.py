@@ -83,8 +83,9 @@ def check_regex(value: str) -> str:
 
 def check_selector(value: str) -> str:
     """A CSS selector, or an XPath expression written ``xpath:…``."""
-    from cssselect import GenericTranslator, SelectorError
+    from cssselect import SelectorError
     from lxml import etree
+    from parsel.csstranslator import HTMLTranslator
 
     if value.startswith("xpath:"):
         try:
@@ -93,7 +94,7 @@ def check_selector(value: str) -> str:
             raise ValueError(f"{value!r} is not a valid XPath expression: {exc}") from None
     else:
         try:
-            GenericTranslator().css_to_xpath(value.removeprefix("css:"))
+            HTMLTranslator().css_to_xpath(value.removeprefix("css:"))
         except SelectorError as exc:
             raise ValueError(f"{value!r} is not a valid CSS selector: {exc}") from None
     return value
@@ -342,6 +343,10 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _by_line(problems: list[SourceProblem]) -> list[SourceProblem]:
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
 def parse_source(
     text: str, file: str, default_name: str | None = None
 ) -> tuple[SourceDef | None, list[SourceProblem]]:
@@ -378,10 +383,10 @@ def parse_source(
         for err in exc.errors():
             loc = tuple(err["loc"])
             problems.append(problem(_line_of(root, loc), _field_name(loc), _pydantic_message(err)))
-        return None, problems
+        return None, _by_line(problems)
     for field, message in consistency_problems(defn):
         problems.append(problem(_line_of(root, (field,)), field, message))
-    return (None if problems else defn), problems
+    return (None if problems else defn), _by_line(problems)
 
 
 def load_source_file(path: Path) -> tuple[SourceDef | None, list[SourceProblem]]:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
@@ -27,6 +28,7 @@ from adwatch.timeutil import utcnow
 from crawler import browser
 from crawler.context import ERRORS, PAGES, REPLAYED, ROBOTS_DENIED, RunContext
 from crawler.middlewares import REPLAYED_FLAG, OverBudget
+from crawler.selectors import select_fields
 from crawler.sources import FollowRules
 from pipelines.page import FetchedPage
 
@@ -64,6 +66,12 @@ def fetched_page(response: Response, ctx: RunContext) -> FetchedPage:
             headers["x-adwatch-original-content-type"] = original
         headers["content-type"] = "text/html; charset=utf-8"
         screenshot = browser.screenshot_of(request)
+    fields: dict[str, str] = {}
+    if ctx.source.selectors is not None and isinstance(response, TextResponse):
+        try:
+            fields = select_fields(response.text, ctx.source.selectors)
+        except Exception as exc:  # hostile markup: the default extractor still runs
+            logger.warning("selectors failed on %s: %s", response.url, exc)
     return FetchedPage(
         url=redirects[0] if redirects else request.url,
         final_url=response.url,
@@ -77,6 +85,7 @@ def fetched_page(response: Response, ctx: RunContext) -> FetchedPage:
         source_id=ctx.source_id,
         run_id=ctx.run_id,
         depth=int(request.meta.get(DEPTH, 0)),
+        fields=fields,
     )
 
 
@@ -119,7 +128,7 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
         if "max redirections" in text:
-            return "redirect_loop", "too many redirects (redirect loop?)"
+            return "redirect_loop", "too many redirects"
         return "ignored", text or "request ignored"
     if "Cancelled" in name or "larger than download max size" in str(exc):
         return "too_large", "body larger than the download size limit (DOWNLOAD_MAXSIZE), not stored"
@@ -145,6 +154,19 @@ class SourceSpider(scrapy.Spider):
         self.source = ctx.source
         self.allowed_domains = ctx.source.domains
         self.depth_limit = ctx.source.depth_limit
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        return spider
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect back to a URL of its own chain is dropped as a duplicate: a redirect loop."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain:
+            hops = " → ".join([*chain, request.url])
+            self.count_error(chain[0], "redirect_loop", f"redirect loop ({hops})")
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -176,12 +198,10 @@ class SourceSpider(scrapy.Spider):
         if replayed:
             stats.inc_value(REPLAYED)
         else:
+            # Every page goes to storage, HTML or not: a PDF price list or a poster image is
+            # evidence too (the pipeline keeps it as a capture without text and says so).
             stats.inc_value(PAGES)
-            if isinstance(response, TextResponse):
-                yield fetched_page(response, self.ctx)
-            else:
-                ctype = response.headers.get("Content-Type", b"").decode("latin-1") or "no content type"
-                self.count_error(response.url, "not_html", f"not an HTML or text page ({ctype}), not stored")
+            yield fetched_page(response, self.ctx)
         if isinstance(response, TextResponse):
             yield from self.follow_links(response)
 

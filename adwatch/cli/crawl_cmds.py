@@ -47,8 +47,9 @@ def print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         f"run {summary.run_id}  {summary.source}  {summary.status} ({summary.stop_reason})  "
         f"in {summary.seconds:.1f}s"
     )
+    without = f", {summary.without_text} without text" if summary.without_text else ""
     line = (
-        f"  pages {summary.pages} ({summary.rate:.1f}/s)  items {summary.items} (new {summary.new_items})  "
+        f"  pages {summary.pages} ({summary.rate:.1f}/s)  stored {summary.items} (new {summary.new_items}{without})  "
         f"errors {summary.errors}  {_human_bytes(summary.bytes)}"
     )
     if summary.replayed:
