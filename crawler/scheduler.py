@@ -171,7 +171,16 @@ class Scheduler:
             fmt_china(event.scheduled_run_time),
             self.settings.misfire_grace_seconds,
         )
-        self._store_next_fire_times()
+        # APScheduler moves the job on only after telling listeners; store the next time now.
+        expression = self.scheduled.get(event.job_id)
+        if expression:
+            upcoming = CronTrigger(expression).get_next_fire_time(None, utcnow())
+            with self.db.session() as s:
+                s.execute(
+                    update(Source)
+                    .where(Source.name == event.job_id)
+                    .values(next_fire_at=upcoming.astimezone(dt.UTC))
+                )
 
     # -- firing --------------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ from pipelines.page import FetchedPage
 
 logger = logging.getLogger(__name__)
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SCREENSHOTS = "adwatch/screenshots"
 ROLE = "adwatch_role"  # "page" (stored, counts toward max_pages) or "nav" (sitemap, feed)
 DEPTH = "adwatch_depth"  # link hops from the entry page
 
@@ -201,7 +203,16 @@ class SourceSpider(scrapy.Spider):
             # Every page goes to storage, HTML or not: a PDF price list or a poster image is
             # evidence too (the pipeline keeps it as a capture without text and says so).
             stats.inc_value(PAGES)
-            yield fetched_page(response, self.ctx)
+            page = fetched_page(response, self.ctx)
+            if page.render == "browser" and self.source.screenshot:
+                if page.screenshot and page.screenshot.startswith(PNG_SIGNATURE):
+                    stats.inc_value(SCREENSHOTS)
+                    stats.inc_value(f"{SCREENSHOTS}_bytes", len(page.screenshot))
+                else:
+                    self.count_error(
+                        response.url, "no_screenshot", "the browser gave no screenshot of this page"
+                    )
+            yield page
         if isinstance(response, TextResponse):
             yield from self.follow_links(response)
 
