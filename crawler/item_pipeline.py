@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.thread import BrokenThreadPool
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.context import ERRORS, ITEMS, NEW_ITEMS, SKIPPED, RunContext
 from crawler.pipeline_worker import PipelineWorker, make_worker
@@ -24,6 +26,7 @@ from pipelines.page import FetchedPage
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+BrokenExecutor = (BrokenProcessPool, BrokenThreadPool)
 
 
 class StorePages:
@@ -33,7 +36,7 @@ class StorePages:
         self.worker: PipelineWorker | None = None
         self.waiting: list[tuple[FetchedPage, asyncio.Future[Any]]] = []
         self.busy = 0
-        self.labels: Counter[str] = Counter()
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePages:
@@ -43,6 +46,24 @@ class StorePages:
 
     def open_spider(self) -> None:
         self.worker = make_worker(self.ctx.settings, self.ctx.db, self.ctx.log_path)
+        # Start the worker now (a process takes a second or two to import the pipeline), while
+        # the crawl reads robots.txt and its first pages.
+        asyncio.wrap_future(self.worker.submit([])).add_done_callback(self._warmed_up)
+
+    def _warmed_up(self, future: asyncio.Future[list[Any]]) -> None:
+        if future.exception() is not None:
+            self._broken(future.exception())
+
+    def _broken(self, exc: BaseException | None) -> None:
+        """The pipeline cannot run at all (say, its database is unreachable): stop the crawl
+        rather than fetch pages that cannot be stored; the next run resumes from here."""
+        if self.failed:
+            return
+        self.failed = True
+        logger.error("the page pipeline cannot run: %r; stopping the crawl", exc)
+        reason = f"pipeline_failed: {type(exc).__name__}: {exc}"[:300]
+        if self.crawler.engine.spider is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
@@ -70,7 +91,10 @@ class StorePages:
             outcomes = future.result()
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"pipeline returned {len(outcomes)} outcomes for {len(batch)} pages")
-        except Exception as exc:  # a worker crash fails its batch, not the crawl
+        except BrokenExecutor as exc:  # the worker process died or could not start
+            self._broken(exc)
+            outcomes = [exc] * len(batch)
+        except Exception as exc:  # a failing batch fails its pages, not the crawl
             logger.error("page pipeline failed on a batch of %d pages: %r", len(batch), exc, exc_info=exc)
             outcomes = [exc] * len(batch)
         for (_, done), outcome in zip(batch, outcomes, strict=True):

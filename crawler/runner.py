@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adwatch.db import Database
+from adwatch.errors import AdWatchError
 from adwatch.settings import Settings
 from crawler.context import RunContext, RunSummary
 from crawler.runs import RunAlreadyActive, finish_run, resume_chain, start_run, stored_pages
@@ -99,6 +100,9 @@ def run_crawls(
     from crawler.spiders import SPIDERS
 
     settings.ensure_dirs()
+    with db.session() as s:  # fail before starting anything if a source is unknown
+        for job in jobs:
+            get_source(s, job.source)
     process = AsyncCrawlerProcess(base_settings())  # installs the asyncio reactor
     from twisted.internet import reactor
 
@@ -122,6 +126,10 @@ def run_crawls(
             logger.warning("%s", exc)
             summaries.append(RunSummary(source=job.source, run_id=0, status="skipped", stop_reason=str(exc)))
             return
+        except AdWatchError as exc:
+            logger.error("%s", exc)
+            summaries.append(RunSummary(source=job.source, run_id=0, status="failed", stop_reason=str(exc)))
+            return
         started.append(ctx)
         handler = logging.FileHandler(ctx.log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
@@ -141,6 +149,12 @@ def run_crawls(
             if ctx.summary is None:
                 _record_crash(ctx, f"crashed: {exc!r}"[:500])
         finally:
+            if ctx.summary is not None:
+                x = ctx.summary
+                logger.info(
+                    "run %d %s (%s): %d pages, %d stored, %d errors in %.1fs",
+                    x.run_id, x.status, x.stop_reason, x.pages, x.items, x.errors, x.seconds,
+                )  # fmt: skip
             root.removeHandler(handler)
             handler.close()
         if ctx.summary is not None:

@@ -58,10 +58,9 @@ def fetched_page(response: Response, ctx: RunContext) -> FetchedPage:
     body = response.body
     render = "browser" if "playwright" in response.flags else "static"
     screenshot = None
-    if render == "browser":
+    if render == "browser" and isinstance(response, TextResponse):
         # The body is the rendered DOM; store it as UTF-8 and say so in the header that travels
         # with it, keeping what the server declared.
-        assert isinstance(response, TextResponse)
         body = response.text.encode("utf-8")
         original = headers.get("content-type", "")
         if original:
