@@ -100,27 +100,37 @@ def assign_campaigns(session: Session, documents: list[tuple[int, TextSignature]
                 band_rows.append({"document_id": document_id, "band": band, "value": value})
                 index[(band, value)].append((campaign, sig.fingerprint))  # later documents of the batch
 
-    # Found the new campaigns.
-    real_id: dict[int, int] = {}
-    now = utcnow()
-    for placeholder, fingerprint in sorted(new_fingerprints.items(), reverse=True):
-        real_id[placeholder] = session.execute(
-            insert(Campaign).values(simhash=fingerprint, size=0, first_seen_at=now).returning(Campaign.id)
-        ).scalar_one()
-    # Count members per campaign and bump sizes in id order.
+    # Count members per campaign; found the new campaigns with their final size in one statement.
     members: dict[int, list[int]] = defaultdict(list)
     for document_id, (campaign, _) in joined.items():
-        members[real_id.get(campaign, campaign)].append(document_id)
+        members[campaign].append(document_id)
+    now = utcnow()
+    placeholders = sorted(new_fingerprints, reverse=True)  # -1, -2, …: founding order
+    real_id: dict[int, int] = {}
     sizes: dict[int, int] = {}
-    for campaign_id in sorted(members):
+    if placeholders:
+        rows = [
+            {"simhash": new_fingerprints[p], "size": len(members[p]), "first_seen_at": now}
+            for p in placeholders
+        ]
+        ids = session.scalars(
+            insert(Campaign).returning(Campaign.id, sort_by_parameter_order=True), rows
+        ).all()
+        for placeholder, campaign_id in zip(placeholders, ids, strict=True):
+            real_id[placeholder] = campaign_id
+            sizes[campaign_id] = len(members[placeholder])
+    # Existing campaigns grow with size = size + n, in id order (no two writers lock rows crosswise).
+    for campaign_id in sorted(c for c in members if c > 0):
         sizes[campaign_id] = session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id)
             .values(size=Campaign.size + len(members[campaign_id]))
             .returning(Campaign.size)
         ).scalar_one()
-    for campaign_id, document_ids in members.items():
-        session.execute(update(Document).where(Document.id.in_(document_ids)).values(campaign_id=campaign_id))
+    session.execute(
+        update(Document),
+        [{"id": d, "campaign_id": real_id.get(c, c)} for d, (c, _) in sorted(joined.items())],
+    )
     if band_rows:
         session.execute(insert(SimhashBand), band_rows)
     return {

@@ -18,6 +18,8 @@ _DATE = (
     r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 )
 DATE_RE = re.compile(r"(?<!\d)" + _DATE + r"(?!\d)")
+# Taiwan's Minguo calendar: 民國115年10月3日 is 2026-10-03.
+ROC_RE = re.compile(r"民[國国]\s*(?P<y>\d{2,3})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
 _RELATIVE_RE = re.compile(
     r"(?P<n>\d{1,3})\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|日|周|週|星期|个月|個月)前"
     r"|(?P<word>刚刚|剛剛|今天|昨天|前天)(?:\s*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2}))?"
@@ -63,6 +65,30 @@ def from_match(match: re.Match[str], now: dt.datetime | None = None) -> dt.datet
     return _plausible(local.astimezone(dt.UTC), now)
 
 
+def _from_roc(match: re.Match[str], now: dt.datetime | None) -> dt.datetime | None:
+    try:
+        local = dt.datetime(
+            int(match.group("y")) + 1911, int(match.group("m")), int(match.group("d")), tzinfo=CHINA
+        )
+    except ValueError:
+        return None
+    return _plausible(local.astimezone(dt.UTC), now)
+
+
+def first_date(text: str, now: dt.datetime | None = None, anchored: bool = False) -> dt.datetime | None:
+    """The first absolute date in ``text`` (Gregorian or Minguo); ``anchored``: only at its start."""
+    candidates = []
+    for pattern, convert in ((DATE_RE, from_match), (ROC_RE, _from_roc)):
+        for match in [pattern.match(text)] if anchored else pattern.finditer(text):
+            if match is None:
+                continue
+            found = convert(match, now)
+            if found is not None:
+                candidates.append((match.start(), found))
+                break
+    return min(candidates)[1] if candidates else None
+
+
 def parse_iso(value: str, now: dt.datetime | None = None) -> dt.datetime | None:
     """An ISO 8601 timestamp (with or without zone, ``Z`` allowed), else any Chinese form."""
     value = value.strip()[:64]
@@ -100,8 +126,7 @@ def parse_relative(text: str, now: dt.datetime) -> dt.datetime | None:
 
 def parse_text_date(text: str, now: dt.datetime | None = None) -> dt.datetime | None:
     """The first absolute date in ``text``; else a relative one when ``now`` is known."""
-    for match in DATE_RE.finditer(text):
-        found = from_match(match, now)
-        if found is not None:
-            return found
+    found = first_date(text, now)
+    if found is not None:
+        return found
     return parse_relative(text, now) if now is not None else None

@@ -45,40 +45,17 @@ MIN_HASH_CHARS = 20  # shorter texts are too short to call anything their near-d
 _SEED = 20261101
 _SCHEME = "affine32"
 
-TRACKING_PARAMS = frozenset(
-    {
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
-        "utm_id",
-        "gclid",
-        "fbclid",
-        "msclkid",
-        "yclid",
-        "spm",
-        "scm",
-        "spm_id_from",
-        "share_token",
-        "share_source",
-        "share_medium",
-        "share_from",
-        "sharer_shareid",
-        "sharer_sharetime",
-        "isappinstalled",
-        "wxshare_count",
-        "vd_source",
-        "_hsenc",
-        "_hsmi",
-        "mc_cid",
-        "mc_eid",
-    }
-)
+TRACKING_PARAMS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "gclid", "fbclid",
+    "msclkid", "yclid", "spm", "scm", "spm_id_from", "share_token", "share_source", "share_medium",
+    "share_from", "sharer_shareid", "sharer_sharetime", "isappinstalled", "wxshare_count", "vd_source",
+    "_hsenc", "_hsmi", "mc_cid", "mc_eid",
+})  # fmt: skip
 # WeChat appends from=timeline/singlemessage/groupmessage to shared links; other "from" values may matter.
 _WECHAT_FROM = frozenset({"timeline", "singlemessage", "groupmessage"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-_TEXT_KEEP = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
+_TEXT_KEEP = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+_NEEDS_NFKC = re.compile(r"[\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 def canonical_url(url: str) -> str:
@@ -120,8 +97,10 @@ def normalise_for_hash(text: str) -> str:
     """Letters, ideographs and folded digit runs, NFKC-folded and lower-cased: what reposts keep."""
     if len(text) > 2 * (HEAD_CHARS + TAIL_CHARS):
         text = text[: 2 * HEAD_CHARS] + text[-2 * TAIL_CHARS :]
-    folded = unicodedata.normalize("NFKC", text).lower()
-    kept = _DIGITS.sub("0", "".join(_TEXT_KEEP.findall(folded)))
+    kept = "".join(_TEXT_KEEP.findall(text.lower()))
+    if _NEEDS_NFKC.search(kept):  # NFKC is slow: only for the rare full-width or compatibility forms
+        kept = "".join(_TEXT_KEEP.findall(unicodedata.normalize("NFKC", kept).lower()))
+    kept = _DIGITS.sub("0", kept)
     if len(kept) > HEAD_CHARS + TAIL_CHARS:
         kept = kept[:HEAD_CHARS] + kept[-TAIL_CHARS:]
     return kept

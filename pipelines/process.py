@@ -33,13 +33,11 @@ from sqlalchemy.orm import Session
 from adwatch.db import Database
 from adwatch.models import Capture, Classification, Document
 from adwatch.settings import Settings
-from pipelines.approval_numbers import find_approval_numbers
 from pipelines.campaigns import assign_campaigns
-from pipelines.contacts import find_contacts
 from pipelines.decode import Decoded, decode_body
 from pipelines.dedup import TextSignature, body_sha256, text_signature, url_key
-from pipelines.entities import find_addresses, find_credit_codes, find_institutions
 from pipelines.extract import Extracted, extract
+from pipelines.facts import document_facts
 from pipelines.page import FetchedPage
 from pipelines.queue import record_classification
 from pipelines.store import DocRef, compress_body, existing_captures, insert_captures, insert_documents
@@ -107,6 +105,24 @@ class _Prepared:
     signature: TextSignature | None = None
     result: Any = None
     store: bool = True  # write a Capture (False: oversize, nothing to keep)
+
+
+def storable(value: Any) -> Any:
+    """Strings (also inside lists and dicts) as every backend stores them: PostgreSQL refuses NUL
+    characters, and JSON-LD can smuggle in lone surrogates that no database can encode."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
 
 
 def content_type_of(headers: dict[str, str]) -> str | None:
@@ -218,6 +234,7 @@ class PagePipeline:
                 f"(ADWATCH_DOWNLOAD_MAXSIZE); not stored: {page.url}"
             )
             it.store = False
+            log.warning("%s", outcome.error)
         return it
 
     def _prepare(self, it: _Prepared) -> None:
@@ -237,6 +254,7 @@ class PagePipeline:
             it.decoded = decode_body(page.body, page.headers, page.url)
             t = self._tick("decode", t)
             if it.decoded.replaced:
+                log.info("%s: %d undecodable bytes replaced", page.url, it.decoded.replaced)
                 outcome.note = (
                     f"{it.decoded.replaced} undecodable bytes replaced (decoded as {it.decoded.encoding}, "
                     f"{it.decoded.how})"
@@ -249,16 +267,7 @@ class PagePipeline:
             )
             t = self._tick("extract", t)
             text = it.extracted.text
-            it.facts = {
-                "contacts": find_contacts(text),
-                "approval_numbers": [
-                    {"raw": n.raw, "key": n.key, "region": n.region, "start": n.start, "end": n.end}
-                    for n in find_approval_numbers(text)
-                ],
-                "institutions": find_institutions(text),
-                "credit_codes": find_credit_codes(text),
-                "addresses": find_addresses(text),
-            }
+            it.facts = document_facts(text)
             t = self._tick("facts", t)
             it.signature = text_signature(text)
             t = self._tick("signature", t)
@@ -274,25 +283,29 @@ class PagePipeline:
     # ---- writing -----------------------------------------------------------------------------
 
     def _write_with_retries(self, items: list[_Prepared]) -> None:
+        """One transaction for the batch; conflicts are retried, other failures split the batch."""
+        reason = ""
         for attempt in range(RETRIES):
             try:
                 with self.db.session() as session:
                     self._write(session, items)
                 return
-            except DBAPIError as exc:
+            except Exception as exc:  # the database said no: retry, or isolate the page at fault
                 self._reset(items)
-                if _is_retryable(exc) and attempt + 1 < RETRIES:
-                    log.warning("batch write conflict (%s), retrying", type(exc.orig).__name__)
+                origin = getattr(exc, "orig", None) or exc
+                reason = f"{type(origin).__name__}: {str(origin).strip().splitlines()[0] if str(origin).strip() else ''}"
+                if isinstance(exc, DBAPIError) and _is_retryable(exc) and attempt + 1 < RETRIES:
+                    log.warning("batch write conflict (%s), retrying", reason)
                     time.sleep(0.05 * (attempt + 1))
                     continue
-                break
-            except Exception:
-                self._reset(items)
-                log.exception("batch write failed; retrying page by page")
+                log.warning("writing a batch of %d pages failed (%s)", len(items), reason, exc_info=True)
                 break
         if len(items) == 1:
             it = items[0]
-            it.outcome.error = it.outcome.error or f"could not store {it.page.url}: database write failed"
+            it.outcome.error = (
+                it.outcome.error or f"could not store {it.page.url}: database write failed ({reason})"
+            )
+            log.error("%s", it.outcome.error)
             return
         for it in items:
             self._write_with_retries([it])
@@ -315,12 +328,12 @@ class PagePipeline:
                 {
                     "source_id": page.source_id,
                     "run_id": page.run_id,
-                    "url": page.url[:8000],
+                    "url": storable(page.url[:8000]),
                     "url_key": it.url_key,
-                    "final_url": (page.final_url or page.url)[:8000],
+                    "final_url": storable((page.final_url or page.url)[:8000]),
                     "status": page.status,
-                    "headers": dict(page.headers),
-                    "request_headers": dict(page.request_headers),
+                    "headers": storable(dict(page.headers)),
+                    "request_headers": storable(dict(page.request_headers)),
                     "fetched_at": page.fetched_at,
                     "content_type": it.content_type,
                     "encoding": it.decoded.encoding if it.decoded else None,
@@ -389,18 +402,18 @@ class PagePipeline:
         return {
             "capture_id": capture_id,
             "source_id": page.source_id,
-            "url": page.url[:8000],
+            "url": storable(page.url[:8000]),
             "url_key": it.url_key,
-            "final_url": (page.final_url or page.url)[:8000],
+            "final_url": storable((page.final_url or page.url)[:8000]),
             "fetched_at": page.fetched_at,
-            "title": ex.title,
-            "text": ex.text,
+            "title": storable(ex.title),
+            "text": storable(ex.text),
             "published_at": ex.published_at,
-            "author": ex.author,
-            "platform": (urlsplit(page.final_url or page.url).hostname or None),
-            "links": ex.links,
+            "author": storable(ex.author),
+            "platform": storable(urlsplit(page.final_url or page.url).hostname or None),
+            "links": storable(ex.links),
             "simhash": it.signature.fingerprint if it.signature else None,
-            **it.facts,
+            **storable(it.facts),
         }
 
     def _ref(self, it: _Prepared) -> DocRef:

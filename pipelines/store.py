@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from adwatch.models import Capture, Document
 from pipelines.dedup import url_key
 
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 3  # level 6 saves ~8% more space for twice the CPU
 _LOOKUP_CHUNK = 400
 
 

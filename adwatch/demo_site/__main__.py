@@ -13,7 +13,10 @@ from adwatch.demo_site.server import SiteServer
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m adwatch.demo_site", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m adwatch.demo_site",
+        description="Serve the AdWatch demo site on 127.0.0.1 in the foreground.",
+    )
     parser.add_argument(
         "--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port; default 8765)"
     )

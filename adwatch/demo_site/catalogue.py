@@ -213,7 +213,7 @@ def _main_text(entry: dict[str, Any]) -> str:
 
 def _excerpt(text: str) -> str:
     for sentence in re.split(r"[。！？!?\n]", text):
-        sentence = sentence.strip()
+        sentence = " ".join(sentence.split())
         if len(sentence) >= 12 and not sentence.startswith(("<", "http")):
             return sentence
     return text.strip()[:40]

@@ -192,6 +192,7 @@ class SiteServer:
         return self.base_url + path
 
     def start(self) -> Self:
+        self._stopping.clear()
         httpd = _HTTPServer((HOST, self._requested_port), _Handler)
         httpd.site = self
         self._httpd = httpd

@@ -25,14 +25,18 @@ def test_issuer_formats(written, key, province):
 
 
 def test_full_width_spacing_and_dash_variants_share_a_key():
-    variants = ["（京）医广【2017】第11-01-0714号", "(京)医广[2017]第11－01－0714号", "（京） 医广 ［2017］ 第 11—01—0714 号"]
+    variants = [
+        "（京）医广【2017】第11-01-0714号",
+        "(京)医广[2017]第11－01－0714号",
+        "（京） 医广 ［2017］ 第 11—01—0714 号",
+    ]
     assert {normalize_approval_number(v) for v in variants} == {"(京)医广[2017]第11-01-0714号"}
 
 
 def test_offsets_point_into_the_original_text():
     text = "广告审查：（京） 医广 ［2017］ 第 11－01－0714 号 咨询"
     [found] = find_approval_numbers(text)
-    assert text[found.start:found.end] == found.raw
+    assert text[found.start : found.end] == found.raw
 
 
 def test_ordinary_text_has_no_number():
