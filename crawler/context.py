@@ -8,7 +8,7 @@ objects like the database travel here, not in the settings.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adwatch.db import Database
 from adwatch.settings import Settings
@@ -64,6 +64,8 @@ class RunContext:
     log_path: str
     replay: dict[str, int] = field(default_factory=dict)  # url -> capture id to read back on resume
     progress: bool = False
+    worker: Any = None  # the PipelineWorker, started by the runner before Scrapy (see runner.py)
+    worker_ready: Any = None  # a Future that completes when the worker has built its pipeline
     summary: RunSummary | None = None
     error_samples: list[str] = field(default_factory=list)
 

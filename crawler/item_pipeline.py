@@ -37,6 +37,7 @@ class StorePages:
         self.waiting: list[tuple[FetchedPage, asyncio.Future[Any]]] = []
         self.busy = 0
         self.failed = False
+        self.owns_worker = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePages:
@@ -45,10 +46,14 @@ class StorePages:
         return cls(crawler, spider.ctx)
 
     def open_spider(self) -> None:
-        self.worker = make_worker(self.ctx.settings, self.ctx.db, self.ctx.log_path)
-        # Start the worker now (a process takes a second or two to import the pipeline), while
-        # the crawl reads robots.txt and its first pages.
-        asyncio.wrap_future(self.worker.submit([])).add_done_callback(self._warmed_up)
+        # The runner starts the worker before Scrapy sets up (a process takes a second or two
+        # to import the pipeline); without a runner, start one here.
+        if self.ctx.worker is None:
+            self.ctx.worker = make_worker(self.ctx.settings, self.ctx.db, self.ctx.log_path)
+            self.ctx.worker_ready = self.ctx.worker.submit([])
+            self.owns_worker = True
+        self.worker = self.ctx.worker
+        asyncio.wrap_future(self.ctx.worker_ready).add_done_callback(self._warmed_up)
 
     def _warmed_up(self, future: asyncio.Future[list[Any]]) -> None:
         if future.exception() is not None:
@@ -123,7 +128,7 @@ class StorePages:
 
     async def close_spider(self) -> None:
         # Scrapy closes pipelines after every in-progress request (and so every item) is done;
-        # this only has to release the worker.
-        if self.worker is not None:
+        # this only has to release a worker it started itself.
+        if self.owns_worker and self.worker is not None:
             worker, self.worker = self.worker, None
             await asyncio.get_running_loop().run_in_executor(None, worker.close)

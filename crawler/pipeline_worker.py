@@ -74,7 +74,7 @@ def _process_in_child(pages: list[Any]) -> list[Any]:
 
 class ProcessWorker:
     def __init__(self, settings: Settings, processes: int, log_path: str | None = None) -> None:
-        self.slots = processes
+        self.slots = processes * 2  # one batch in work, one waiting: the worker never idles
         self.pool = ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),

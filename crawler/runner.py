@@ -10,6 +10,7 @@ once (the run ends ``failed``). Either way the next crawl of the source resumes 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import signal
@@ -21,6 +22,7 @@ from adwatch.db import Database
 from adwatch.errors import AdWatchError
 from adwatch.settings import Settings
 from crawler.context import RunContext, RunSummary
+from crawler.pipeline_worker import make_worker
 from crawler.runs import RunAlreadyActive, finish_run, resume_chain, start_run, stored_pages
 from crawler.source_store import get_source, source_def
 
@@ -131,6 +133,9 @@ def run_crawls(
             summaries.append(RunSummary(source=job.source, run_id=0, status="failed", stop_reason=str(exc)))
             return
         started.append(ctx)
+        # The pipeline worker starts importing now, in parallel with Scrapy's own set-up.
+        ctx.worker = make_worker(settings, db, ctx.log_path)
+        ctx.worker_ready = ctx.worker.submit([])
         handler = logging.FileHandler(ctx.log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
@@ -149,6 +154,7 @@ def run_crawls(
             if ctx.summary is None:
                 _record_crash(ctx, f"crashed: {exc!r}"[:500])
         finally:
+            await asyncio.get_running_loop().run_in_executor(None, ctx.worker.close)
             if ctx.summary is not None:
                 x = ctx.summary
                 logger.info(

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCREENSHOTS = "adwatch/screenshots"
+MAX_REMEMBERED_URLS = 500_000
 ROLE = "adwatch_role"  # "page" (stored, counts toward max_pages) or "nav" (sitemap, feed)
 DEPTH = "adwatch_depth"  # link hops from the entry page
 
@@ -155,6 +156,7 @@ class SourceSpider(scrapy.Spider):
         self.source = ctx.source
         self.allowed_domains = ctx.source.domains
         self.depth_limit = ctx.source.depth_limit
+        self.requested: set[str] = set()  # URLs followed already (the dupefilter stays authoritative)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -225,8 +227,13 @@ class SourceSpider(scrapy.Spider):
             self.count_error(response.url, "bad_markup", f"links could not be read: {exc}")
             return
         for url in links:
-            if self.in_domains(url):
-                yield self.page_request(url, depth + 1)
+            # Most links of a site point at pages already requested; skipping them here saves
+            # building a Request only for Scrapy's duplicate filter to drop it.
+            if url in self.requested or not self.in_domains(url):
+                continue
+            if len(self.requested) < MAX_REMEMBERED_URLS:
+                self.requested.add(url)
+            yield self.page_request(url, depth + 1)
 
     # -- failures ----------------------------------------------------------------------------
 
