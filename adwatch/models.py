@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import BYTEA, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -92,7 +93,18 @@ class CrawlRun(Base):
     """One crawl of one source, with a heartbeat so a dead process is noticed."""
 
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_source_status", "source_id", "status"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_source_status", "source_id", "status"),
+        # At most one running run per source, enforced by the database so that two schedulers
+        # (or a scheduler and a person) racing to start the same source cannot both win.
+        Index(
+            "uq_crawl_runs_one_running",
+            "source_id",
+            unique=True,
+            sqlite_where=sql_text("status = 'running'"),
+            postgresql_where=sql_text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
@@ -112,6 +124,23 @@ class CrawlRun(Base):
     log_path: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class CrawlRunPage(Base):
+    """A page one run handed to storage, with the capture that holds it.
+
+    A run that continues an interrupted one reads these back instead of refetching the pages
+    (captures alone cannot say this: an unchanged page keeps the capture of an earlier run).
+    """
+
+    __tablename__ = "crawl_run_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Capture(Base):

@@ -52,6 +52,8 @@ class Settings:
     run_heartbeat_seconds: int = 10
     run_stale_seconds: int = 120
     misfire_grace_seconds: int = 3600
+    resume_max_age_seconds: int = 12 * 3600  # a crawl interrupted longer ago starts afresh
+    pipeline_workers: int = 1  # processes running the page pipeline during a crawl; 0 = a thread
     display_tz: str = CHINA_TZ
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -138,6 +140,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         claim_lease_seconds=_int(env, "ADWATCH_CLAIM_LEASE_SECONDS", Settings.claim_lease_seconds),
         screenshot_width=_int(env, "ADWATCH_SCREENSHOT_WIDTH", Settings.screenshot_width),
         screenshot_max_height=_int(env, "ADWATCH_SCREENSHOT_MAX_HEIGHT", Settings.screenshot_max_height),
+        run_heartbeat_seconds=_int(env, "ADWATCH_RUN_HEARTBEAT_SECONDS", Settings.run_heartbeat_seconds),
+        run_stale_seconds=_int(env, "ADWATCH_RUN_STALE_SECONDS", Settings.run_stale_seconds),
+        misfire_grace_seconds=_int(env, "ADWATCH_MISFIRE_GRACE_SECONDS", Settings.misfire_grace_seconds),
+        pipeline_workers=_int(env, "ADWATCH_PIPELINE_WORKERS", Settings.pipeline_workers),
         web_host=env.get("ADWATCH_HOST") or Settings.web_host,
         web_port=_int(env, "ADWATCH_PORT", Settings.web_port),
         cookie_secure=(env.get("ADWATCH_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),

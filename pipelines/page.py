@@ -24,3 +24,6 @@ class FetchedPage:
     source_id: int | None = None
     run_id: int | None = None
     depth: int = 0
+    # What the source's selectors picked from the page ({"title"|"text"|"published_at"|"author":
+    # text}); the extractor's own result is used for every field not given here.
+    fields: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,125 @@
+"""Where the page pipeline runs during a crawl: off Scrapy's reactor thread.
+
+Extraction and classification are CPU-bound; run on the reactor thread they would stall every
+download. ``ProcessWorker`` runs the pipeline in child processes (true parallelism, the default);
+``ThreadWorker`` runs it in one thread of the crawl process (no start-up cost, shares the GIL).
+Both take a batch of FetchedPages and return a future of PageOutcomes. Each worker builds its own
+database connection and pipeline from the settings (``crawler.components``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Protocol
+
+from adwatch.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class PipelineWorker(Protocol):
+    slots: int  # batches it can work on at once
+
+    def submit(self, pages: list[Any]) -> Future[list[Any]]: ...
+
+    def close(self) -> None: ...
+
+
+# -- in a child process ----------------------------------------------------------------------
+
+_pipeline: Any = None
+_db: Any = None
+
+
+def _init_process(settings: Settings, log_path: str | None) -> None:
+    global _pipeline, _db
+    import signal
+
+    # The crawl process decides when to stop; a Ctrl-C or SIGTERM to the process group must not
+    # kill a worker in the middle of a batch (the parent waits for it, then closes the pool).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if log_path:
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [pipeline %(process)d] %(levelname)s: %(message)s")
+        )
+        root.addHandler(handler)
+    from adwatch.db import Database
+    from crawler.components import build_page_pipeline
+
+    _db = Database(settings)
+    _pipeline = build_page_pipeline(_db, settings)
+
+
+def store_batch(pipeline: Any, db: Any, pages: list[Any]) -> list[Any]:
+    """Run the pipeline on a batch, then note which run stored which page (for resuming)."""
+    from crawler.runs import record_stored_pages
+
+    outcomes = pipeline.process_many(pages)
+    record_stored_pages(db, pages, outcomes)
+    return outcomes
+
+
+def _process_in_child(pages: list[Any]) -> list[Any]:
+    return store_batch(_pipeline, _db, pages)
+
+
+class ProcessWorker:
+    def __init__(self, settings: Settings, processes: int, log_path: str | None = None) -> None:
+        self.slots = processes * 2  # one batch in work, one waiting: the worker never idles
+        self.pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_process,
+            initargs=(settings, log_path),
+        )
+
+    def submit(self, pages: list[Any]) -> Future[list[Any]]:
+        return self.pool.submit(_process_in_child, pages)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+
+# -- in a thread -------------------------------------------------------------------------------
+
+
+class ThreadWorker:
+    def __init__(self, settings: Settings, db: Any = None) -> None:
+        self.slots = 1
+        self.settings = settings
+        self.db = db
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adwatch-pipeline")
+        self._pipeline: Any = None
+        self._lock = threading.Lock()
+
+    def _process(self, pages: list[Any]) -> list[Any]:
+        with self._lock:
+            if self._pipeline is None:
+                from adwatch.db import Database
+                from crawler.components import build_page_pipeline
+
+                self.db = self.db or Database(self.settings)
+                self._pipeline = build_page_pipeline(self.db, self.settings)
+            return store_batch(self._pipeline, self.db, pages)
+
+    def submit(self, pages: list[Any]) -> Future[list[Any]]:
+        return self.pool.submit(self._process, pages)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def make_worker(settings: Settings, db: Any = None, log_path: str | None = None) -> PipelineWorker:
+    """``settings.pipeline_workers`` child processes, or a thread when it is 0."""
+    if settings.pipeline_workers <= 0:
+        return ThreadWorker(settings, db)
+    return ProcessWorker(settings, settings.pipeline_workers, log_path)
