@@ -13,7 +13,7 @@ page is not diluted and evidence offsets stay exact.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 from adwatch.labels import LABEL_IDS
 from adwatch.settings import Settings
 from classifiers.corpus import IMPLYING_LABELS
-from classifiers.features import FeatureExtractor, ngram_scale
+from classifiers.features import Batch, FeatureExtractor
 from classifiers.lexicons import EVIDENCE_CATEGORIES, LexiconMatcher
 from classifiers.model import ModelArtifact
 from classifiers.normalize import Normalized, Normalizer
@@ -67,7 +67,22 @@ class ClassifierResult:
 class _Window:
     start: int  # in normalised text coordinates
     text: str  # title + "\n" + window text, normalised
-    indices: list[int] = field(default_factory=list)
+    batch: Batch | None = None  # the features of the batch this window was scored in
+    row: int = 0
+
+    def columns(self) -> np.ndarray:
+        """The distinct vocabulary n-grams of this window (for evidence)."""
+        if self.batch is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate([cols[ptr[self.row] : ptr[self.row + 1]] for ptr, cols in self.batch.parts] or [np.zeros(0, dtype=np.int64)]))
+
+
+@dataclass
+class _Prepared:
+    norm_title: Normalized | None
+    norm_text: Normalized
+    windows: list[_Window]
+    truncated: bool
 
 
 class Classifier:
@@ -103,42 +118,64 @@ class Classifier:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def _raw_scores(self, text: str) -> tuple[np.ndarray, list[int]]:
-        indices = self.features.ngram_indices(text)
-        raw = self._ngram_w[indices].sum(axis=0) * ngram_scale(text) if indices else np.zeros(len(LABEL_IDS))
-        raw = raw + np.asarray(self.features.lexicon_values(text)) @ self._lex_w + self.artifact.bias
-        return raw, indices
-
-    def probabilities(self, norm_title: str, norm_text: str) -> tuple[np.ndarray, list[_Window], np.ndarray]:
-        """Per-label probability (max over windows), the windows, and which window gave each."""
-        prefix = f"{norm_title}\n" if norm_title else ""
-        windows = [_Window(start, prefix + norm_text[start : start + WINDOW]) for start in _window_starts(len(norm_text))]
-        raws = []
-        for w in windows:
-            raw, w.indices = self._raw_scores(w.text)
-            raws.append(raw)
-        probs = self.artifact.probabilities(np.vstack(raws))
-        best = probs.argmax(axis=0)
-        return probs.max(axis=0), windows, best
-
-    def classify(self, text: str, title: str | None = None) -> ClassifierResult:
+    def _prepare(self, text: str, title: str | None) -> _Prepared:
         text = text or ""
         truncated = len(text) > self.max_chars
         if truncated:
             text = text[: self.max_chars]
         norm_title = self.normalizer.normalize(title) if title else None
         norm_text = self.normalizer.normalize(text)
-        probs, windows, best = self.probabilities(norm_title.text if norm_title else "", norm_text.text)
-        positive = probs >= self.artifact.thresholds
-        if (positive & self._implying).any():
-            positive[0] = True
-        labels = [label for label, on in zip(LABEL_IDS, positive, strict=True) if on]
-        scores = {label: round(float(p), 4) for label, p in zip(LABEL_IDS, probs, strict=True)}
-        evidence = self._evidence(labels, norm_title, norm_text, windows, best) if labels else []
-        return ClassifierResult(labels=labels, scores=scores, evidence=evidence, model=self.version, truncated=truncated)
+        prefix = f"{norm_title.text}\n" if norm_title and norm_title.text else ""
+        windows = [_Window(start, prefix + norm_text.text[start : start + WINDOW]) for start in _window_starts(len(norm_text.text))]
+        return _Prepared(norm_title, norm_text, windows, truncated)
 
-    def classify_many(self, items: Iterable[tuple[str, str | None]]) -> list[ClassifierResult]:
-        return [self.classify(text, title) for text, title in items]
+    def _window_probabilities(self, windows: list[_Window]) -> np.ndarray:
+        """Calibrated probabilities of many windows at once (a few numpy calls per batch)."""
+        batch = self.features.extract([w.text for w in windows])
+        raw = np.zeros((len(windows), len(LABEL_IDS)))
+        for indptr, columns in batch.parts:
+            nonempty = np.diff(indptr) > 0
+            if columns.size:
+                raw[nonempty] += np.add.reduceat(self._ngram_w.take(columns, axis=0), indptr[:-1][nonempty], axis=0)
+        raw *= batch.scales[:, None]
+        raw += batch.lexicon @ self._lex_w + self.artifact.bias
+        for k, w in enumerate(windows):
+            w.batch, w.row = batch, k
+        return self.artifact.probabilities(raw)
+
+    def classify(self, text: str, title: str | None = None) -> ClassifierResult:
+        return self.classify_many([(text, title)])[0]
+
+    def classify_many(self, items: Iterable[tuple[str, str | None]], batch: int = 256) -> list[ClassifierResult]:
+        results: list[ClassifierResult] = []
+        chunk: list[_Prepared] = []
+        for text, title in items:
+            chunk.append(self._prepare(text, title))
+            if len(chunk) >= batch:
+                results.extend(self._finish(chunk))
+                chunk = []
+        if chunk:
+            results.extend(self._finish(chunk))
+        return results
+
+    def _finish(self, prepared: list[_Prepared]) -> list[ClassifierResult]:
+        windows = [w for p in prepared for w in p.windows]
+        probs_all = self._window_probabilities(windows)
+        out = []
+        k = 0
+        for p in prepared:
+            probs_w = probs_all[k : k + len(p.windows)]
+            k += len(p.windows)
+            best = probs_w.argmax(axis=0)
+            probs = probs_w.max(axis=0)
+            positive = probs >= self.artifact.thresholds
+            if (positive & self._implying).any():
+                positive[0] = True
+            labels = [label for label, on in zip(LABEL_IDS, positive, strict=True) if on]
+            scores = {label: round(float(x), 4) for label, x in zip(LABEL_IDS, probs, strict=True)}
+            evidence = self._evidence(labels, p.norm_title, p.norm_text, p.windows, best) if labels else []
+            out.append(ClassifierResult(labels=labels, scores=scores, evidence=evidence, model=self.version, truncated=p.truncated))
+        return out
 
     # -- evidence ------------------------------------------------------------------------------
 
@@ -158,25 +195,20 @@ class Classifier:
         for label in labels:
             li = LABEL_IDS.index(label)
             wanted = EVIDENCE_CATEGORIES[label]
-            found: list[EvidenceSpan] = []
-            for name, norm in fields:
-                for hit in hits[name]:
-                    if hit.category in wanted:
-                        span = _span(label, norm, hit.start, hit.end, hit.rule, name)
-                        if span:
-                            found.append(span)
-            found = _dedupe(found)[:MAX_LEXICON_SPANS]
+            places = _dedupe([(name, h.start, h.end, h.rule) for name, _n in fields for h in hits[name] if h.category in wanted])
+            found = [sp for place in places[:MAX_LEXICON_SPANS] if (sp := _span(label, norms[place[0]], *place[1:], place[0]))]
             window = windows[int(best[li])]
-            contributions = self._ngram_w[window.indices, li] if window.indices else np.zeros(0)
-            top = np.argsort(-contributions)[:MAX_MODEL_SPANS]
-            positions = self.features.ngram_positions(window.text) if len(top) else {}
+            columns = window.columns()
+            contributions = self._ngram_w[columns, li]
             model_spans: list[tuple[str, int, int]] = []
-            for k in top:
-                if contributions[k] <= 0:
+            for k in np.argsort(-contributions):
+                if contributions[k] <= 0 or len(model_spans) >= MAX_MODEL_SPANS:
                     break
-                idx = window.indices[int(k)]
-                end = positions[idx] + 1
-                start = end - len(self.artifact.ngrams[idx])
+                gram = self.artifact.ngrams[int(columns[int(k)])]
+                if len(gram) < 2 or not any(ch.isalnum() for ch in gram):
+                    continue  # a lone character or punctuation explains nothing to a reviewer
+                start = window.text.find(gram)
+                end = start + len(gram)
                 if title_len and end <= title_len:
                     model_spans.append(("title", start, end))
                 elif start >= (title_len + 1 if title_len else 0):
@@ -184,9 +216,9 @@ class Classifier:
                     model_spans.append(("text", start + offset, end + offset))
             for name, start, end in _merge(model_spans):
                 span = _span(label, norms[name], start, end, "model:ngram", name)
-                if span:
+                if span and not any(f.field == name and f.start <= span.start and span.end <= f.end for f in found):
                     found.append(span)
-            spans.extend(_dedupe(found))
+            spans.extend(sorted(found, key=lambda sp: (sp.field != "title", sp.start, sp.end)))
         return spans
 
 
@@ -220,12 +252,11 @@ def _merge(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return merged
 
 
-def _dedupe(spans: list[EvidenceSpan]) -> list[EvidenceSpan]:
-    """One span per place: a longer hit covering a shorter one of the same label wins."""
-    spans = sorted(spans, key=lambda s: (s.field, s.start, -(s.end - s.start)))
-    out: list[EvidenceSpan] = []
-    for span in spans:
-        if out and out[-1].field == span.field and out[-1].start <= span.start and span.end <= out[-1].end:
+def _dedupe(places: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """One place per span of text: a longer hit covering a shorter one wins."""
+    out: list[tuple[str, int, int, str]] = []
+    for place in sorted(places, key=lambda p: (p[0], p[1], p[1] - p[2])):
+        if out and out[-1][0] == place[0] and out[-1][1] <= place[1] and place[2] <= out[-1][2]:
             continue
-        out.append(span)
+        out.append(place)
     return out

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
@@ -141,6 +142,76 @@ def load_patterns(directory: Path = LEXICON_DIR) -> tuple[Pattern, ...]:
     return patterns
 
 
+def _first_chars(parsed: Any) -> tuple[set[str], bool] | None:
+    """The characters a parsed regex can start with, and whether it can match empty.
+
+    None when the regex uses a construct this does not follow (the caller then skips the
+    optimisation). Uses the standard library's regex parser, as ``re`` itself does.
+    """
+    import re._constants as c
+
+    first: set[str] = set()
+    for op, arg in parsed:
+        if op is c.LITERAL:
+            return first | {chr(arg)}, False
+        if op is c.IN:
+            chars: set[str] = set()
+            for item_op, item in arg:
+                if item_op is c.LITERAL:
+                    chars.add(chr(item))
+                elif item_op is c.RANGE:
+                    chars.update(chr(x) for x in range(item[0], item[1] + 1))
+                elif item_op is c.CATEGORY and item is c.CATEGORY_DIGIT:
+                    chars.update("0123456789")
+                elif item_op is c.CATEGORY and item is c.CATEGORY_SPACE:
+                    chars.update(" \t\n\r\f\v\u3000")
+                else:
+                    return None
+            return first | chars, False
+        if op is c.BRANCH:
+            nullable = False
+            for branch in arg[1]:
+                sub = _first_chars(branch)
+                if sub is None:
+                    return None
+                first |= sub[0]
+                nullable |= sub[1]
+            if not nullable:
+                return first, False
+        elif op is c.SUBPATTERN:
+            sub = _first_chars(arg[-1])
+            if sub is None:
+                return None
+            first |= sub[0]
+            if not sub[1]:
+                return first, False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            sub = _first_chars(arg[2])
+            if sub is None:
+                return None
+            first |= sub[0]
+            if arg[0] > 0 and not sub[1]:
+                return first, False
+        elif op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        else:
+            return None
+    return first, True
+
+
+def _lookahead(patterns: tuple[Pattern, ...]) -> str:
+    """``(?=[…])`` on every character a pattern match can start with ("" if unknown)."""
+    import re._parser
+
+    chars: set[str] = set()
+    for p in patterns:
+        got = _first_chars(re._parser.parse(p.regex))
+        if got is None or got[1]:
+            return ""
+        chars |= got[0]
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted(chars)) + "])"
+
+
 class LexiconMatcher:
     """Finds every lexicon term (overlapping) and pattern in normalised text in one pass each."""
 
@@ -150,6 +221,8 @@ class LexiconMatcher:
         by_term: dict[str, list[int]] = {}
         for category, lexicon in load_lexicons(directory).items():
             for term in lexicon.terms:
+                if len(term) < 2:
+                    raise ValueError(f"{lexicon.path}: term {term!r} is a single character: too ambiguous to list")
                 by_term.setdefault(term, []).append(self.category_index[category])
         automaton = ahocorasick.Automaton()
         for term, cats in by_term.items():
@@ -157,7 +230,10 @@ class LexiconMatcher:
         automaton.make_automaton()
         self._automaton = automaton
         self.patterns = load_patterns(directory)
-        self._pattern_re = re.compile("|".join(f"(?P<{p.name}>{p.regex})" for p in self.patterns))
+        alternatives = "|".join(f"(?P<{p.name}>{p.regex})" for p in self.patterns)
+        # Most positions can start no pattern: a look-ahead on the possible first characters lets
+        # the regex engine skip them at C speed (several times faster on ad text).
+        self._pattern_re = re.compile(f"{_lookahead(self.patterns)}(?:{alternatives})")
         self._pattern_category = {p.name: self.category_index[p.category] for p in self.patterns}
 
     def counts(self, text: str) -> list[int]:

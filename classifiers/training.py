@@ -23,7 +23,7 @@ import numpy as np
 from adwatch.labels import LABEL_IDS
 from adwatch.settings import Settings
 from classifiers.corpus import Item, by_split, data_sha256, load_all
-from classifiers.features import LEXICON_FEATURES, FeatureExtractor, build_vocabulary, ngram_scale
+from classifiers.features import LEXICON_FEATURES, FeatureExtractor, build_vocabulary
 from classifiers.lexicons import LexiconMatcher
 from classifiers.model import ModelArtifact
 from classifiers.normalize import Normalizer
@@ -35,7 +35,7 @@ PARAMS: dict[str, Any] = {
     "ngram_sizes": [1, 2, 3],
     "min_df": 2,
     "C": 8.0,
-    "max_ngrams": 40_000,
+    "max_ngrams": 12_000,
     "cv_folds": 5,
     "window": 1500,
     "seed": SEED,
@@ -61,19 +61,14 @@ def feature_text(normalizer: Normalizer, item: Item, window: int) -> str:
 
 
 def design_matrix(texts: Sequence[str], extractor: FeatureExtractor) -> Any:
+    """The training matrix: exactly the features Classifier computes at run time."""
     from scipy import sparse
 
-    rows, cols, vals = [], [], []
-    lex = np.zeros((len(texts), len(LEXICON_FEATURES)))
-    for r, text in enumerate(texts):
-        idx = extractor.ngram_indices(text)
-        scale = ngram_scale(text)
-        rows.extend([r] * len(idx))
-        cols.extend(idx)
-        vals.extend([scale] * len(idx))
-        lex[r] = extractor.lexicon_values(text)
-    ngrams = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(extractor.ngrams)))
-    return sparse.hstack([ngrams, sparse.csr_matrix(lex)], format="csr")
+    batch = extractor.extract(list(texts))
+    rows, cols, values = batch.coo()
+    ngrams = sparse.csr_matrix((values, (rows, cols)), shape=(len(texts), len(extractor.ngrams)))
+    ngrams.sum_duplicates()
+    return sparse.hstack([ngrams, sparse.csr_matrix(batch.lexicon)], format="csr")
 
 
 def label_matrix(items: Sequence[Item]) -> np.ndarray:
@@ -119,7 +114,7 @@ def fit_artifact(
     normalizer = Normalizer()
     matcher = LexiconMatcher()
     texts = [feature_text(normalizer, item, params["window"]) for item in train_items]
-    vocabulary = build_vocabulary(texts, min_df=params["min_df"])
+    vocabulary = build_vocabulary(texts, min_df=params["min_df"], sizes=params["ngram_sizes"])
     progress(f"vocabulary: {len(vocabulary)} n-grams from {len(texts)} training items")
     Y = label_matrix(train_items)
     X = design_matrix(texts, FeatureExtractor(vocabulary, matcher))

@@ -33,8 +33,7 @@ LABELS = [
 ]
 IMPLYING = set(LABELS) - {"medical_ad", "training_pitch"}
 STYLES = set(
-    "forum social news qa sms recruitment ecommerce article notice review complaint research job "
-    "admissions salon livestream comment other".split()
+    ["forum", "social", "news", "qa", "sms", "recruitment", "ecommerce", "article", "notice", "review", "complaint", "research", "job", "admissions", "salon", "livestream", "comment", "other"]
 )
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
