@@ -31,6 +31,7 @@ WINDOW = 1500  # normalised characters per window
 WINDOW_STEP = 1200  # windows overlap by 300 characters so no claim is cut in two
 MAX_LEXICON_SPANS = 8  # per label
 MAX_MODEL_SPANS = 3  # per label
+MAX_CHARS = 1_000_000  # longer texts are classified on their first million characters (and say so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,7 @@ class _Window:
 
     def columns(self) -> np.ndarray:
         """The distinct vocabulary n-grams of this window (for evidence)."""
-        if self.batch is None:
-            return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate([cols[ptr[self.row] : ptr[self.row + 1]] for ptr, cols in self.batch.parts] or [np.zeros(0, dtype=np.int64)]))
+        return self.batch.row(self.row) if self.batch is not None else np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -88,7 +87,7 @@ class _Prepared:
 class Classifier:
     """A loaded model version with its normaliser and lexicon matcher."""
 
-    def __init__(self, artifact: ModelArtifact, *, max_chars: int = 200_000) -> None:
+    def __init__(self, artifact: ModelArtifact, *, max_chars: int = MAX_CHARS) -> None:
         self.artifact = artifact
         self.version = artifact.version
         self.max_chars = max_chars
@@ -114,7 +113,7 @@ class Classifier:
             folder = settings.models_dir / version
             if not folder.exists():
                 folder = SHIPPED_DIR / version
-        return cls(ModelArtifact.load(Path(folder)), max_chars=settings.max_text_chars)
+        return cls(ModelArtifact.load(Path(folder)))
 
     # -- scoring -------------------------------------------------------------------------------
 
@@ -133,10 +132,9 @@ class Classifier:
         """Calibrated probabilities of many windows at once (a few numpy calls per batch)."""
         batch = self.features.extract([w.text for w in windows])
         raw = np.zeros((len(windows), len(LABEL_IDS)))
-        for indptr, columns in batch.parts:
-            nonempty = np.diff(indptr) > 0
-            if columns.size:
-                raw[nonempty] += np.add.reduceat(self._ngram_w.take(columns, axis=0), indptr[:-1][nonempty], axis=0)
+        nonempty = np.diff(batch.indptr) > 0
+        if batch.columns.size:
+            raw[nonempty] = np.add.reduceat(self._ngram_w.take(batch.columns, axis=0), batch.indptr[:-1][nonempty], axis=0)
         raw *= batch.scales[:, None]
         raw += batch.lexicon @ self._lex_w + self.artifact.bias
         for k, w in enumerate(windows):

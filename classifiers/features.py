@@ -74,21 +74,15 @@ def gram_key(gram: str) -> int:
 
 @dataclass
 class Batch:
-    """Features of a batch of texts: n-gram occurrences, per n, grouped by text; lexicon values."""
+    """Features of a batch of texts: the distinct n-gram columns of each text; lexicon values."""
 
-    parts: list[tuple[np.ndarray, np.ndarray]]  # per n: (indptr over texts, vocabulary columns)
-    scales: np.ndarray  # the value of one occurrence, per text
+    indptr: np.ndarray  # the columns of text i are columns[indptr[i]:indptr[i + 1]]
+    columns: np.ndarray  # vocabulary columns, distinct and ascending within a text
+    scales: np.ndarray  # the value of a present n-gram, per text
     lexicon: np.ndarray  # (texts, len(LEXICON_FEATURES))
 
-    def coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, columns, values) with one entry per occurrence (duplicates add up)."""
-        rows, cols = [], []
-        for indptr, columns in self.parts:
-            rows.append(np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)))
-            cols.append(columns)
-        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-        return r, c, self.scales[r]
+    def row(self, i: int) -> np.ndarray:
+        return self.columns[self.indptr[i] : self.indptr[i + 1]]
 
 
 class FeatureExtractor:
@@ -127,18 +121,18 @@ class FeatureExtractor:
         n_texts = len(texts)
         lexicon = np.array([self.lexicon_values(t) for t in texts]).reshape(n_texts, len(LEXICON_FEATURES))
         scales = np.array([ngram_scale(t) for t in texts])
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        empty = np.zeros(0, dtype=np.int64)
         if not self.ngrams or not n_texts:
-            return Batch(parts, scales, lexicon)
+            return Batch(np.zeros(n_texts + 1, dtype=np.int64), empty, scales, lexicon)
         joined = "\x00".join(texts)  # NUL is in no n-gram, so no n-gram spans two texts
         codes32 = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n_texts)
         bounds = np.concatenate(([0], np.cumsum(lengths)))
         uni = self._unigrams[codes32]
-        found = np.flatnonzero(uni >= 0)  # ascending positions, so grouped by text
-        parts.append((np.searchsorted(found, bounds), uni[found].astype(np.int64)))
+        found = np.flatnonzero(uni >= 0)
+        positions, columns = [found], [uni[found].astype(np.int64)]
         codes = codes32.astype(np.uint64)
-        for n, keys, columns, allowed in self._tables:
+        for n, keys, cols, allowed in self._tables:
             m = len(codes) - n + 1
             if m <= 0:
                 continue
@@ -152,6 +146,11 @@ class FeatureExtractor:
             pos = np.searchsorted(keys, grams)
             pos[pos == len(keys)] = 0
             hit = keys[pos] == grams
-            found = at[hit]
-            parts.append((np.searchsorted(found, bounds), columns[pos[hit]]))
-        return Batch(parts, scales, lexicon)
+            positions.append(at[hit])
+            columns.append(cols[pos[hit]])
+        # presence, not counts: a text that repeats itself must not get huge feature values
+        width = len(self.ngrams)
+        rows = np.searchsorted(bounds, np.concatenate(positions), side="right") - 1
+        pairs = np.unique(rows * width + np.concatenate(columns))
+        indptr = np.searchsorted(pairs, np.arange(n_texts + 1) * width)
+        return Batch(indptr, pairs % width, scales, lexicon)

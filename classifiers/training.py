@@ -65,9 +65,8 @@ def design_matrix(texts: Sequence[str], extractor: FeatureExtractor) -> Any:
     from scipy import sparse
 
     batch = extractor.extract(list(texts))
-    rows, cols, values = batch.coo()
-    ngrams = sparse.csr_matrix((values, (rows, cols)), shape=(len(texts), len(extractor.ngrams)))
-    ngrams.sum_duplicates()
+    values = np.repeat(batch.scales, np.diff(batch.indptr))
+    ngrams = sparse.csr_matrix((values, batch.columns, batch.indptr), shape=(len(texts), len(extractor.ngrams)))
     return sparse.hstack([ngrams, sparse.csr_matrix(batch.lexicon)], format="csr")
 
 
@@ -199,11 +198,11 @@ def train(
     )
     version = version or next_version(settings, now, ship=ship)
     artifact = fit_artifact(train_items, version=version, progress=progress)
-    clf = Classifier(artifact, max_chars=settings.max_text_chars)
+    clf = Classifier(artifact)
     dev_probs = probabilities_for(clf, splits["dev"])
     artifact.thresholds = choose_thresholds(dev_probs, label_matrix(splits["dev"]))
     progress("thresholds: " + ", ".join(f"{lb}={t:.2f}" for lb, t in zip(LABEL_IDS, artifact.thresholds, strict=True)))
-    clf = Classifier(artifact, max_chars=settings.max_text_chars)
+    clf = Classifier(artifact)
     metrics = {
         "version": version,
         "trained_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
