@@ -23,7 +23,7 @@ from adwatch.labels import LABEL_IDS
 from adwatch.settings import Settings
 from classifiers.corpus import IMPLYING_LABELS
 from classifiers.features import Batch, FeatureExtractor
-from classifiers.lexicons import EVIDENCE_CATEGORIES, LexiconMatcher
+from classifiers.lexicons import EVIDENCE_CATEGORIES, Hit, LexiconMatcher
 from classifiers.model import ModelArtifact
 from classifiers.normalize import Normalized, Normalizer
 
@@ -159,7 +159,7 @@ class Classifier:
     def _finish(self, prepared: list[_Prepared]) -> list[ClassifierResult]:
         windows = [w for p in prepared for w in p.windows]
         probs_all = self._window_probabilities(windows)
-        out = []
+        decided = []
         k = 0
         for p in prepared:
             probs_w = probs_all[k : k + len(p.windows)]
@@ -171,23 +171,25 @@ class Classifier:
                 positive[0] = True
             labels = [label for label, on in zip(LABEL_IDS, positive, strict=True) if on]
             scores = {label: round(float(x), 4) for label, x in zip(LABEL_IDS, probs, strict=True)}
-            evidence = self._evidence(labels, p.norm_title, p.norm_text, p.windows, best) if labels else []
+            decided.append((p, labels, scores, best))
+        # lexicon hits for the evidence of every flagged document, found in one batch
+        texts = [t for p, labels, _s, _b in decided if labels for t in (p.norm_text.text, p.norm_title.text if p.norm_title else "")]
+        hits = iter(self.matcher.hits_batch(texts))
+        out = []
+        for p, labels, scores, best in decided:
+            evidence = self._evidence(labels, p, best, next(hits), next(hits)) if labels else []
             out.append(ClassifierResult(labels=labels, scores=scores, evidence=evidence, model=self.version, truncated=p.truncated))
         return out
 
     # -- evidence ------------------------------------------------------------------------------
 
     def _evidence(
-        self,
-        labels: list[str],
-        norm_title: Normalized | None,
-        norm_text: Normalized,
-        windows: list[_Window],
-        best: np.ndarray,
+        self, labels: list[str], p: _Prepared, best: np.ndarray, text_hits: list[Hit], title_hits: list[Hit]
     ) -> list[EvidenceSpan]:
+        norm_title, norm_text, windows = p.norm_title, p.norm_text, p.windows
         spans: list[EvidenceSpan] = []
         fields = [("text", norm_text)] + ([("title", norm_title)] if norm_title else [])
-        hits = {name: self.matcher.hits(norm.text) for name, norm in fields}
+        hits = {"text": text_hits, "title": title_hits}
         norms = dict(fields)
         title_len = len(norm_title.text) if norm_title else 0
         for label in labels:

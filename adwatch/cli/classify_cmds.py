@@ -35,11 +35,13 @@ def _open_out(path: str):
 @click.option("--model", "version", default=None, help="a model version other than the one in use")
 def classify(input_path: str, output_path: str, version: str | None) -> None:
     """Classify JSONL posts (`-` = stdin/stdout): labels, scores, evidence spans, model version."""
-    from adwatch.cli.common import settings
+    # adwatch.cli.common would import the database layer (SQLAlchemy, Alembic): classify needs
+    # none of it, and start-up time counts when a scheduler pipes small files through it.
+    from adwatch.settings import get_settings
     from classifiers.api import Classifier
     from classifiers.stream import classify_stream
 
-    clf = Classifier.load(settings(), version=version)
+    clf = Classifier.load(get_settings(), version=version)
     source, sink = _open_in(input_path), _open_out(output_path)
     try:
         report = classify_stream(clf, source, sink, lambda msg: click.echo(f"adwatch classify: {msg}", err=True))
