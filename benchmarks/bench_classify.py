@@ -27,7 +27,7 @@ SEED = 7
 TARGET_RATE = 1000.0
 TARGET_RSS_MB = 300.0
 
-BASELINE = r'''
+BASELINE = r"""
 import json, sys, time
 import jieba, numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -52,7 +52,7 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
     for d, p in zip(docs, probs):
         out.write(json.dumps({"id": d["id"], "labels": [l for l, v in zip(LABEL_IDS, p) if v >= 0.5]}, ensure_ascii=False) + "\n")
 print(json.dumps({"seconds": time.perf_counter() - start}))
-'''
+"""
 
 
 def make_documents(n: int, path: Path) -> int:
@@ -96,28 +96,43 @@ def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float,
 def main() -> None:
     root = Path(__file__).resolve().parent.parent
     adwatch = Path(sys.executable).with_name("adwatch")
-    env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(root)}
+    env = os.environ | {
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONPATH": str(root),
+    }
     with tempfile.TemporaryDirectory(prefix="adwatch-bench-") as tmp:
         tmpdir = Path(tmp)
         env["ADWATCH_HOME"] = str(tmpdir / "home")
         docs = tmpdir / "docs.jsonl"
         chars = make_documents(N_DOCS, docs)
-        print(f"{N_DOCS} documents, {chars / N_DOCS:.0f} characters on average, {docs.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"{N_DOCS} documents, {chars / N_DOCS:.0f} characters on average, {docs.stat().st_size / 1e6:.1f} MB"
+        )
 
-        wall, cpu, rss, _ = run_child([str(adwatch), "classify", "--input", str(docs), "--output", str(tmpdir / "out.jsonl")], env)
+        wall, cpu, rss, _ = run_child(
+            [str(adwatch), "classify", "--input", str(docs), "--output", str(tmpdir / "out.jsonl")], env
+        )
         lines = sum(1 for _ in (tmpdir / "out.jsonl").open(encoding="utf-8"))
         assert lines == N_DOCS, f"adwatch classify wrote {lines} lines for {N_DOCS} documents"
         ours = N_DOCS / wall
-        print(f"adwatch classify (whole process): {wall:.2f} s wall, {cpu:.2f} s CPU, {ours:.0f} docs/s, "
-              f"{N_DOCS / cpu:.0f} docs per CPU-second, peak RSS {rss:.0f} MB")
+        print(
+            f"adwatch classify (whole process): {wall:.2f} s wall, {cpu:.2f} s CPU, {ours:.0f} docs/s, "
+            f"{N_DOCS / cpu:.0f} docs per CPU-second, peak RSS {rss:.0f} MB"
+        )
 
         script = tmpdir / "baseline.py"
         script.write_text(BASELINE, encoding="utf-8")
-        bwall, bcpu, brss, bout = run_child([sys.executable, str(script), str(docs), str(tmpdir / "base.jsonl")], env)
+        bwall, bcpu, brss, bout = run_child(
+            [sys.executable, str(script), str(docs), str(tmpdir / "base.jsonl")], env
+        )
         bsec = json.loads(bout.strip().splitlines()[-1])["seconds"]
         base = N_DOCS / bsec
-        print(f"baseline jieba+tfidf+LR (prediction only, after import and training): {bsec:.2f} s, {base:.0f} docs/s; "
-              f"whole process {bwall:.2f} s wall, peak RSS {brss:.0f} MB")
+        print(
+            f"baseline jieba+tfidf+LR (prediction only, after import and training): {bsec:.2f} s, {base:.0f} docs/s; "
+            f"whole process {bwall:.2f} s wall, peak RSS {brss:.0f} MB"
+        )
 
     ratio = ours / base
     print(f"ratio: {ratio:.2f}x the baseline")

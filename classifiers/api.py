@@ -44,7 +44,14 @@ class EvidenceSpan:
     field: str = "text"  # "text" or "title": which input the offsets point into
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "start": self.start, "end": self.end, "text": self.text, "rule": self.rule, "field": self.field}
+        return {
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "rule": self.rule,
+            "field": self.field,
+        }
 
 
 @dataclass
@@ -95,7 +102,9 @@ class Classifier:
         self.matcher = LexiconMatcher()
         self.features = FeatureExtractor(artifact.ngrams, self.matcher)
         if list(artifact.labels) != list(LABEL_IDS):
-            raise ValueError(f"model {artifact.version} has labels {artifact.labels}, expected {list(LABEL_IDS)}")
+            raise ValueError(
+                f"model {artifact.version} has labels {artifact.labels}, expected {list(LABEL_IDS)}"
+            )
         if list(artifact.lexicon_features) != list(_lexicon_feature_names()):
             raise ValueError(f"model {artifact.version} was trained with other lexicon features: retrain it")
         self._ngram_w = artifact.ngram_weights.astype(np.float64)
@@ -125,7 +134,10 @@ class Classifier:
         norm_title = self.normalizer.normalize(title) if title else None
         norm_text = self.normalizer.normalize(text)
         prefix = f"{norm_title.text}\n" if norm_title and norm_title.text else ""
-        windows = [_Window(start, prefix + norm_text.text[start : start + WINDOW]) for start in _window_starts(len(norm_text.text))]
+        windows = [
+            _Window(start, prefix + norm_text.text[start : start + WINDOW])
+            for start in _window_starts(len(norm_text.text))
+        ]
         return _Prepared(norm_title, norm_text, windows, truncated)
 
     def _window_probabilities(self, windows: list[_Window]) -> np.ndarray:
@@ -134,7 +146,9 @@ class Classifier:
         raw = np.zeros((len(windows), len(LABEL_IDS)))
         nonempty = np.diff(batch.indptr) > 0
         if batch.columns.size:
-            raw[nonempty] = np.add.reduceat(self._ngram_w.take(batch.columns, axis=0), batch.indptr[:-1][nonempty], axis=0)
+            raw[nonempty] = np.add.reduceat(
+                self._ngram_w.take(batch.columns, axis=0), batch.indptr[:-1][nonempty], axis=0
+            )
         raw *= batch.scales[:, None]
         raw += batch.lexicon @ self._lex_w + self.artifact.bias
         for k, w in enumerate(windows):
@@ -144,7 +158,9 @@ class Classifier:
     def classify(self, text: str, title: str | None = None) -> ClassifierResult:
         return self.classify_many([(text, title)])[0]
 
-    def classify_many(self, items: Iterable[tuple[str, str | None]], batch: int = 256) -> list[ClassifierResult]:
+    def classify_many(
+        self, items: Iterable[tuple[str, str | None]], batch: int = 256
+    ) -> list[ClassifierResult]:
         results: list[ClassifierResult] = []
         chunk: list[_Prepared] = []
         for text, title in items:
@@ -173,12 +189,21 @@ class Classifier:
             scores = {label: round(float(x), 4) for label, x in zip(LABEL_IDS, probs, strict=True)}
             decided.append((p, labels, scores, best))
         # lexicon hits for the evidence of every flagged document, found in one batch
-        texts = [t for p, labels, _s, _b in decided if labels for t in (p.norm_text.text, p.norm_title.text if p.norm_title else "")]
+        texts = [
+            t
+            for p, labels, _s, _b in decided
+            if labels
+            for t in (p.norm_text.text, p.norm_title.text if p.norm_title else "")
+        ]
         hits = iter(self.matcher.hits_batch(texts))
         out = []
         for p, labels, scores, best in decided:
             evidence = self._evidence(labels, p, best, next(hits), next(hits)) if labels else []
-            out.append(ClassifierResult(labels=labels, scores=scores, evidence=evidence, model=self.version, truncated=p.truncated))
+            out.append(
+                ClassifierResult(
+                    labels=labels, scores=scores, evidence=evidence, model=self.version, truncated=p.truncated
+                )
+            )
         return out
 
     # -- evidence ------------------------------------------------------------------------------
@@ -195,8 +220,19 @@ class Classifier:
         for label in labels:
             li = LABEL_IDS.index(label)
             wanted = EVIDENCE_CATEGORIES[label]
-            places = _dedupe([(name, h.start, h.end, h.rule) for name, _n in fields for h in hits[name] if h.category in wanted])
-            found = [sp for place in places[:MAX_LEXICON_SPANS] if (sp := _span(label, norms[place[0]], *place[1:], place[0]))]
+            places = _dedupe(
+                [
+                    (name, h.start, h.end, h.rule)
+                    for name, _n in fields
+                    for h in hits[name]
+                    if h.category in wanted
+                ]
+            )
+            found = [
+                sp
+                for place in places[:MAX_LEXICON_SPANS]
+                if (sp := _span(label, norms[place[0]], *place[1:], place[0]))
+            ]
             window = windows[int(best[li])]
             columns = window.columns()
             contributions = self._ngram_w[columns, li]
@@ -216,7 +252,9 @@ class Classifier:
                     model_spans.append(("text", start + offset, end + offset))
             for name, start, end in _merge(model_spans):
                 span = _span(label, norms[name], start, end, "model:ngram", name)
-                if span and not any(f.field == name and f.start <= span.start and span.end <= f.end for f in found):
+                if span and not any(
+                    f.field == name and f.start <= span.start and span.end <= f.end for f in found
+                ):
                     found.append(span)
             spans.extend(sorted(found, key=lambda sp: (sp.field != "title", sp.start, sp.end)))
         return spans
@@ -235,7 +273,9 @@ def _window_starts(n: int) -> list[int]:
     return [s for s in starts if s < n] or [0]
 
 
-def _span(label: str, norm: Normalized, start: int, end: int, rule: str, field_name: str) -> EvidenceSpan | None:
+def _span(
+    label: str, norm: Normalized, start: int, end: int, rule: str, field_name: str
+) -> EvidenceSpan | None:
     o0, o1 = norm.original_span(start, end)
     if o1 <= o0:
         return None

@@ -21,7 +21,9 @@ CORPUS_DIR = DATA_DIR / "corpus"
 EXTERNAL_DIR = DATA_DIR / "external"
 
 SPLITS = ("train", "dev", "test")
-IMPLYING_LABELS = frozenset({"disguised_ad", "false_promise", "unapproved_product", "unlicensed_practice", "appearance_anxiety"})
+IMPLYING_LABELS = frozenset(
+    {"disguised_ad", "false_promise", "unapproved_product", "unlicensed_practice", "appearance_anxiety"}
+)
 
 
 @dataclass
@@ -99,13 +101,24 @@ def load_external(external_dir: Path = EXTERNAL_DIR) -> list[Item]:
         with titles.open(encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
                 title, _, cls = line.rstrip("\n").partition("\t")
-                items.append(Item(id=f"ext-thucnews-{n:05d}", text=title, labels=[], style="news", source="external"))
+                items.append(
+                    Item(id=f"ext-thucnews-{n:05d}", text=title, labels=[], style="news", source="external")
+                )
     dialogue = external_dir / "medical_dialogue_sample.csv"
     if dialogue.exists():
         with dialogue.open(encoding="utf-8", newline="") as fh:
             for n, row in enumerate(csv.DictReader(fh), 1):
                 text = f"{row['ask']}\n{row['answer']}"
-                items.append(Item(id=f"ext-dialogue-{n:05d}", text=text, title=row["title"], labels=[], style="qa", source="external"))
+                items.append(
+                    Item(
+                        id=f"ext-dialogue-{n:05d}",
+                        text=text,
+                        title=row["title"],
+                        labels=[],
+                        style="qa",
+                        source="external",
+                    )
+                )
     return items
 
 

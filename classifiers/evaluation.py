@@ -26,7 +26,9 @@ QUALITY_TARGETS: dict[str, float] = {
 
 
 def probabilities_for(clf: Any, items: Sequence[Item]) -> np.ndarray:
-    return np.array([[r.scores[lb] for lb in LABEL_IDS] for r in predict(clf, items)]).reshape(len(items), len(LABEL_IDS))
+    return np.array([[r.scores[lb] for lb in LABEL_IDS] for r in predict(clf, items)]).reshape(
+        len(items), len(LABEL_IDS)
+    )
 
 
 def predict(clf: Any, items: Sequence[Item]) -> list[Any]:
@@ -67,16 +69,26 @@ def evaluate_items(clf: Any, items: Sequence[Item], *, evasion: bool = True) -> 
     report |= label_metrics(gold, pred)
     hard = [(item, p) for item, p in zip(items, pred, strict=True) if item.hard_negative and item.clean]
     flagged = sum(1 for _item, p in hard if any(lb in VIOLATION_LABELS for lb in p))
-    report["hard_negatives"] = {"items": len(hard), "false_positives": flagged, "fpr": round(flagged / len(hard), 4) if hard else 0.0}
+    report["hard_negatives"] = {
+        "items": len(hard),
+        "false_positives": flagged,
+        "fpr": round(flagged / len(hard), 4) if hard else 0.0,
+    }
     clean = [p for item, p in zip(items, pred, strict=True) if item.clean]
     clean_flagged = sum(1 for p in clean if any(lb in VIOLATION_LABELS for lb in p))
-    report["clean"] = {"items": len(clean), "false_positives": clean_flagged, "fpr": round(clean_flagged / len(clean), 4) if clean else 0.0}
+    report["clean"] = {
+        "items": len(clean),
+        "false_positives": clean_flagged,
+        "fpr": round(clean_flagged / len(clean), 4) if clean else 0.0,
+    }
     if evasion:
         from classifiers.evasion import evasion_set
 
         positives = [item for item in items if item.labels]
         variants = evasion_set(positives)
-        plain_recall, plain_total = _recall([i.labels for i in positives], [p for i, p in zip(items, pred, strict=True) if i.labels])
+        plain_recall, plain_total = _recall(
+            [i.labels for i in positives], [p for i, p in zip(items, pred, strict=True) if i.labels]
+        )
         var_pred = [r.labels for r in predict(clf, variants)]
         var_recall, var_total = _recall([v.labels for v in variants], var_pred)
         by_transform: dict[str, Any] = {}
@@ -99,7 +111,9 @@ def evaluate_items(clf: Any, items: Sequence[Item], *, evasion: bool = True) -> 
     return report
 
 
-def evaluate(settings: Any, *, input_path: Path | None = None, split: str = "test", version: str | None = None) -> dict[str, Any]:
+def evaluate(
+    settings: Any, *, input_path: Path | None = None, split: str = "test", version: str | None = None
+) -> dict[str, Any]:
     """``adwatch evaluate``: the model in use on the test split, or on a labelled JSONL file."""
     from classifiers.api import Classifier
 
@@ -123,34 +137,57 @@ def check_targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out["micro_f1"] = _target(report["micro"]["f1"], QUALITY_TARGETS["micro_f1"], at_least=True)
     for label in ("medical_ad", "disguised_ad", "false_promise", "training_pitch"):
         out[f"f1:{label}"] = _target(labels[label]["f1"], QUALITY_TARGETS[f"f1:{label}"], at_least=True)
-    out["hard_negative_fpr"] = _target(report["hard_negatives"]["fpr"], QUALITY_TARGETS["hard_negative_fpr_max"], at_least=False)
+    out["hard_negative_fpr"] = _target(
+        report["hard_negatives"]["fpr"], QUALITY_TARGETS["hard_negative_fpr_max"], at_least=False
+    )
     if "evasion" in report:
-        out["evasion_recall_gap"] = _target(report["evasion"]["gap"], QUALITY_TARGETS["evasion_recall_gap_max"], at_least=False)
+        out["evasion_recall_gap"] = _target(
+            report["evasion"]["gap"], QUALITY_TARGETS["evasion_recall_gap_max"], at_least=False
+        )
     return out
 
 
 def _target(value: float, target: float, *, at_least: bool) -> dict[str, Any]:
-    return {"value": value, "target": (">= " if at_least else "<= ") + str(target), "met": value >= target if at_least else value <= target}
+    return {
+        "value": value,
+        "target": (">= " if at_least else "<= ") + str(target),
+        "met": value >= target if at_least else value <= target,
+    }
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = [f"model {report['model']} on {report.get('data', 'labelled items')}: {report['items']} items", ""]
+    lines = [
+        f"model {report['model']} on {report.get('data', 'labelled items')}: {report['items']} items",
+        "",
+    ]
     lines.append(f"{'label':<22}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}")
     for label, m in report["labels"].items():
-        lines.append(f"{label:<22}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+        lines.append(
+            f"{label:<22}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}"
+        )
     m = report["micro"]
-    lines.append(f"{'micro':<22}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+    lines.append(
+        f"{'micro':<22}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}"
+    )
     hn = report["hard_negatives"]
-    lines += ["", f"false-positive rate on hard negatives: {hn['fpr']:.3f} ({hn['false_positives']} of {hn['items']})"]
+    lines += [
+        "",
+        f"false-positive rate on hard negatives: {hn['fpr']:.3f} ({hn['false_positives']} of {hn['items']})",
+    ]
     cl = report["clean"]
-    lines.append(f"false-positive rate on all clean items: {cl['fpr']:.3f} ({cl['false_positives']} of {cl['items']})")
+    lines.append(
+        f"false-positive rate on all clean items: {cl['fpr']:.3f} ({cl['false_positives']} of {cl['items']})"
+    )
     if "evasion" in report:
         ev = report["evasion"]
         lines.append(
             f"recall on plain positives: {ev['plain_recall']:.3f} ({ev['plain_items']} items); "
             f"on the evasion set: {ev['recall']:.3f} ({ev['items']} items); gap {ev['gap']:+.3f}"
         )
-        lines.append("  by transformation: " + ", ".join(f"{k} {v['recall']:.3f}" for k, v in ev["by_transform"].items()))
+        lines.append(
+            "  by transformation: "
+            + ", ".join(f"{k} {v['recall']:.3f}" for k, v in ev["by_transform"].items())
+        )
     if "targets" in report:
         lines += ["", "quality targets:"]
         for name, t in report["targets"].items():

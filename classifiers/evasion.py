@@ -50,7 +50,9 @@ def _keywords() -> tuple[str, ...]:
     terms: set[str] = set()
     for lexicon in load_lexicons().values():
         if CATEGORY_LABEL.get(lexicon.category):
-            terms.update(t for t in lexicon.terms if len(t) >= 2 and all("\u4e00" <= c <= "\u9fff" for c in t))
+            terms.update(
+                t for t in lexicon.terms if len(t) >= 2 and all("\u4e00" <= c <= "\u9fff" for c in t)
+            )
     return tuple(sorted(terms, key=lambda t: (-len(t), t)))
 
 
@@ -65,7 +67,9 @@ def keywords_in(text: str, limit: int = 4) -> list[str]:
 
 
 def _rng(item_id: str, transform: str) -> random.Random:
-    return random.Random(int.from_bytes(hashlib.sha256(f"{item_id}~{transform}".encode()).digest()[:8], "big"))
+    return random.Random(
+        int.from_bytes(hashlib.sha256(f"{item_id}~{transform}".encode()).digest()[:8], "big")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -106,7 +110,11 @@ def fullwidth(text: str, rng: random.Random) -> str:
 
 def emoji(text: str, rng: random.Random) -> str:
     for plain, forms in HOMOPHONE_SWAPS:
-        emoji_forms = [f for f in forms if not f.isascii() and any(ord(c) > 0x2000 and not "\u4e00" <= c <= "\u9fff" for c in f)]
+        emoji_forms = [
+            f
+            for f in forms
+            if not f.isascii() and any(ord(c) > 0x2000 and not "\u4e00" <= c <= "\u9fff" for c in f)
+        ]
         if emoji_forms and plain in text:
             text = text.replace(plain, rng.choice(emoji_forms))
     out = []

@@ -25,7 +25,11 @@ def main(shared: Path) -> None:
     EXTERNAL_DIR.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
     classes = (shared / "thucnews_titles_classes.txt").read_text(encoding="utf-8").split()
-    rows = [ln.split("\t") for ln in (shared / "thucnews_titles_dev.txt").read_text(encoding="utf-8").splitlines() if "\t" in ln]
+    rows = [
+        ln.split("\t")
+        for ln in (shared / "thucnews_titles_dev.txt").read_text(encoding="utf-8").splitlines()
+        if "\t" in ln
+    ]
     sample = sorted(rng.sample(range(len(rows)), N_TITLES))
     with (EXTERNAL_DIR / "thucnews_titles_sample.tsv").open("w", encoding="utf-8") as fh:
         for i in sample:

@@ -36,13 +36,18 @@ INTERACTIONS: dict[str, tuple[tuple[str, ...], ...]] = {
     "venue+procedure": (("venues",), ("procedures", "drugs_devices")),
     "training+procedure": (("training",), ("procedures", "drugs_devices")),
     "unapproved+procedure": (("unapproved",), ("procedures", "drugs_devices")),
-    "promise+procedure": (("guarantee", "efficacy", "absolute", "comparison", "testimonial"), ("procedures", "drugs_devices")),
+    "promise+procedure": (
+        ("guarantee", "efficacy", "absolute", "comparison", "testimonial"),
+        ("procedures", "drugs_devices"),
+    ),
     "anxiety+procedure": (("anxiety",), ("procedures", "drugs_devices")),
     "warning+promise": (("warning_frames",), ("guarantee", "efficacy", "absolute")),
     "warning+call": (("warning_frames",), ("calls_to_action", "contact")),
     "procedure+call": (("procedures", "drugs_devices"), ("calls_to_action", "contact")),
 }
-LEXICON_FEATURES: tuple[str, ...] = tuple(f"lex:{c}" for c in CATEGORIES) + tuple(f"and:{k}" for k in INTERACTIONS)
+LEXICON_FEATURES: tuple[str, ...] = tuple(f"lex:{c}" for c in CATEGORIES) + tuple(
+    f"and:{k}" for k in INTERACTIONS
+)
 
 
 def iter_ngrams(text: str, sizes: Sequence[int] = NGRAM_SIZES) -> set[str]:
@@ -102,7 +107,9 @@ class FeatureExtractor:
         lengths = np.fromiter((len(g) for g in self.ngrams), dtype=np.int64, count=len(self.ngrams))
         for n in sorted(set(lengths.tolist())):
             cols = np.flatnonzero(lengths == n)
-            chars = np.frombuffer("".join(self.ngrams[i] for i in cols).encode("utf-32-le"), dtype=np.uint32).reshape(-1, n)
+            chars = np.frombuffer(
+                "".join(self.ngrams[i] for i in cols).encode("utf-32-le"), dtype=np.uint32
+            ).reshape(-1, n)
             if n == 1:
                 self._unigrams[chars[:, 0]] = cols
                 continue
@@ -116,14 +123,23 @@ class FeatureExtractor:
             order = np.argsort(keys, kind="stable")
             self._tables.append((n, keys[order], cols[order], allowed))
         cat_index = {c: i for i, c in enumerate(CATEGORIES)}
-        self._interactions = [tuple(tuple(cat_index[c] for c in group) for group in groups) for groups in INTERACTIONS.values()]
+        self._interactions = [
+            tuple(tuple(cat_index[c] for c in group) for group in groups) for groups in INTERACTIONS.values()
+        ]
 
     def lexicon_values(self, texts: Sequence[str]) -> np.ndarray:
         """log(1 + hits) per category, then 0/1 per interaction, for each text."""
         counts = self.matcher.counts_batch(list(texts))
         present = counts > 0
-        combos = [np.logical_and.reduce([present[:, list(group)].any(axis=1) for group in groups]) for groups in self._interactions]
-        return np.hstack([np.log1p(counts), np.column_stack(combos).astype(np.float64)]) if len(texts) else np.zeros((0, len(LEXICON_FEATURES)))
+        combos = [
+            np.logical_and.reduce([present[:, list(group)].any(axis=1) for group in groups])
+            for groups in self._interactions
+        ]
+        return (
+            np.hstack([np.log1p(counts), np.column_stack(combos).astype(np.float64)])
+            if len(texts)
+            else np.zeros((0, len(LEXICON_FEATURES)))
+        )
 
     def extract(self, texts: Sequence[str]) -> Batch:
         n_texts = len(texts)

@@ -106,7 +106,9 @@ def parse_header(path: Path, lines: list[str]) -> dict[str, str]:
             header[key.strip()] = value.strip()
     missing = [k for k in REQUIRED_HEADER if k not in header]
     if missing:
-        raise ValueError(f"{path}: header lacks {', '.join(missing)} (each lexicon says what, where from, which label)")
+        raise ValueError(
+            f"{path}: header lacks {', '.join(missing)} (each lexicon says what, where from, which label)"
+        )
     return header
 
 
@@ -298,7 +300,9 @@ class LexiconMatcher:
         for category, lexicon in load_lexicons(directory).items():
             for term in lexicon.terms:
                 if len(term) < 2:
-                    raise ValueError(f"{lexicon.path}: term {term!r} is a single character: too ambiguous to list")
+                    raise ValueError(
+                        f"{lexicon.path}: term {term!r} is a single character: too ambiguous to list"
+                    )
                 by_term.setdefault(term, []).append(self.category_index[category])
         self.terms = sorted(by_term)
         self.term_categories = [tuple(by_term[t]) for t in self.terms]
@@ -353,5 +357,7 @@ class LexiconMatcher:
         for row, text in enumerate(texts):
             for m in self._pattern_re.finditer(text):
                 name = m.lastgroup
-                out[row].append(Hit(m.start(), m.end(), cats[self._pattern_category[name]], f"pattern:{name}"))
+                out[row].append(
+                    Hit(m.start(), m.end(), cats[self._pattern_category[name]], f"pattern:{name}")
+                )
         return out

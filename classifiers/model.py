@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-ARTIFACT_FILES = ("model.json", "ngrams.json.gz", "weights.npy.gz", "metrics.json", "labels.json", "training_data.json")
+ARTIFACT_FILES = (
+    "model.json",
+    "ngrams.json.gz",
+    "weights.npy.gz",
+    "metrics.json",
+    "labels.json",
+    "training_data.json",
+)
 
 
 @dataclass

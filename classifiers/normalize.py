@@ -85,8 +85,11 @@ def _is_pinyin(annotation: str) -> bool:
     """True when every space-separated part is a pinyin syllable (tone marks or tone digit allowed)."""
     syllables = pinyin_syllables()
     parts = annotation.split()
-    return bool(parts) and all(p.translate(_TONE_STRIP).rstrip("12345").replace("ü", "v") in syllables
-                               or p.translate(_TONE_STRIP).rstrip("12345") in syllables for p in parts)
+    return bool(parts) and all(
+        p.translate(_TONE_STRIP).rstrip("12345").replace("ü", "v") in syllables
+        or p.translate(_TONE_STRIP).rstrip("12345") in syllables
+        for p in parts
+    )
 
 
 class EditMap:
@@ -213,7 +216,9 @@ class Normalizer:
         # str.translate looks every character up in a dict; a numpy table over all code points
         # does the same mapping about six times faster.
         self._lut = np.arange(UNICODE_SIZE, dtype=np.uint32)
-        self._lut[np.fromiter(self.table.keys(), dtype=np.int64)] = np.fromiter(self.table.values(), dtype=np.uint32)
+        self._lut[np.fromiter(self.table.keys(), dtype=np.int64)] = np.fromiter(
+            self.table.values(), dtype=np.uint32
+        )
         self.emoji = dict(read_table(LEXICON_DIR / "emoji.tsv"))
         self.rewrite = _rewrite_regex()
         automaton = ahocorasick.Automaton()
@@ -298,9 +303,19 @@ class Normalizer:
                 end = lo + end_local
                 start = end - length + 1
                 # a variant that starts or ends with a letter must not be part of a longer Latin word
-                if text[start].isascii() and start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+                if (
+                    text[start].isascii()
+                    and start > 0
+                    and text[start - 1].isascii()
+                    and text[start - 1].isalnum()
+                ):
                     continue
-                if text[end].isascii() and end + 1 < n and text[end + 1].isascii() and text[end + 1].isalnum():
+                if (
+                    text[end].isascii()
+                    and end + 1 < n
+                    and text[end + 1].isascii()
+                    and text[end + 1].isalnum()
+                ):
                     continue
                 if edits is None:
                     edits = EditMap()

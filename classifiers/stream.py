@@ -32,7 +32,9 @@ def parse_line(raw: bytes) -> dict[str, Any]:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadLine(f"not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start}): re-encode the file as UTF-8") from None
+        raise BadLine(
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start}): re-encode the file as UTF-8"
+        ) from None
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:

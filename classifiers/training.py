@@ -66,7 +66,9 @@ def design_matrix(texts: Sequence[str], extractor: FeatureExtractor) -> Any:
 
     batch = extractor.extract(list(texts))
     values = np.repeat(batch.scales, np.diff(batch.indptr))
-    ngrams = sparse.csr_matrix((values, batch.columns, batch.indptr), shape=(len(texts), len(extractor.ngrams)))
+    ngrams = sparse.csr_matrix(
+        (values, batch.columns, batch.indptr), shape=(len(texts), len(extractor.ngrams))
+    )
     return sparse.hstack([ngrams, sparse.csr_matrix(batch.lexicon)], format="csr")
 
 
@@ -79,7 +81,9 @@ def _fit(X: Any, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:
 
     if y.sum() == 0 or y.sum() == len(y):
         return np.zeros(X.shape[1]), (-8.0 if y.sum() == 0 else 8.0)
-    model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", random_state=SEED, max_iter=2000)
+    model = LogisticRegression(
+        C=C, class_weight="balanced", solver="liblinear", random_state=SEED, max_iter=2000
+    )
     model.fit(X, y)
     return model.coef_[0].copy(), float(model.intercept_[0])
 
@@ -133,7 +137,9 @@ def fit_artifact(
     for j, label in enumerate(LABEL_IDS):
         W[:, j], bias[j] = _fit(X, Y[:, j], params["C"])
         platt_a[j], platt_b[j] = _platt(X, Y[:, j], params["C"], params["cv_folds"])
-        progress(f"  {label}: {int(Y[:, j].sum())} positives, calibration a={platt_a[j]:.3f} b={platt_b[j]:.3f}")
+        progress(
+            f"  {label}: {int(Y[:, j].sum())} positives, calibration a={platt_a[j]:.3f} b={platt_b[j]:.3f}"
+        )
     return ModelArtifact(
         version=version,
         labels=list(LABEL_IDS),
@@ -201,7 +207,10 @@ def train(
     clf = Classifier(artifact)
     dev_probs = probabilities_for(clf, splits["dev"])
     artifact.thresholds = choose_thresholds(dev_probs, label_matrix(splits["dev"]))
-    progress("thresholds: " + ", ".join(f"{lb}={t:.2f}" for lb, t in zip(LABEL_IDS, artifact.thresholds, strict=True)))
+    progress(
+        "thresholds: "
+        + ", ".join(f"{lb}={t:.2f}" for lb, t in zip(LABEL_IDS, artifact.thresholds, strict=True))
+    )
     clf = Classifier(artifact)
     metrics = {
         "version": version,
@@ -244,7 +253,15 @@ def load_reviewed(db: Any) -> list[Item]:
     items: list[Item] = []
     with db.session() as s:
         rows = s.execute(
-            select(Decision.item_id, Decision.action, Decision.labels, Decision.id, Document.id, Document.title, Document.text)
+            select(
+                Decision.item_id,
+                Decision.action,
+                Decision.labels,
+                Decision.id,
+                Document.id,
+                Document.title,
+                Document.text,
+            )
             .join(ReviewItem, ReviewItem.id == Decision.item_id)
             .join(Document, Document.id == ReviewItem.document_id)
             .order_by(Decision.item_id, Decision.id)

@@ -25,7 +25,11 @@ POINTER = "current.json"
 def _versions_in(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
-    names = [p.name for p in folder.iterdir() if p.is_dir() and VERSION_RE.match(p.name) and (p / "model.json").exists()]
+    names = [
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and VERSION_RE.match(p.name) and (p / "model.json").exists()
+    ]
     return sorted(names, key=version_key)
 
 
@@ -52,10 +56,14 @@ def current_version(settings: Settings) -> tuple[str, Path]:
         try:
             version = json.loads(pointer.read_text(encoding="utf-8"))["version"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise AdWatchError(f"{pointer} is damaged ({exc}): delete it to fall back to the shipped model") from exc
+            raise AdWatchError(
+                f"{pointer} is damaged ({exc}): delete it to fall back to the shipped model"
+            ) from exc
         folder = settings.models_dir / version
         if not (folder / "model.json").exists():
-            raise AdWatchError(f"{pointer} names version {version}, but {folder} holds no model: run `adwatch train`")
+            raise AdWatchError(
+                f"{pointer} names version {version}, but {folder} holds no model: run `adwatch train`"
+            )
         return version, folder
     version = shipped_version()
     return version, SHIPPED_DIR / version

@@ -30,8 +30,16 @@ def _open_out(path: str):
 
 
 @click.command()
-@click.option("--input", "input_path", default="-", show_default=True, help="JSONL file of {id, text, title?}; - = stdin")
-@click.option("--output", "output_path", default="-", show_default=True, help="JSONL file for the results; - = stdout")
+@click.option(
+    "--input",
+    "input_path",
+    default="-",
+    show_default=True,
+    help="JSONL file of {id, text, title?}; - = stdin",
+)
+@click.option(
+    "--output", "output_path", default="-", show_default=True, help="JSONL file for the results; - = stdout"
+)
 @click.option("--model", "version", default=None, help="a model version other than the one in use")
 def classify(input_path: str, output_path: str, version: str | None) -> None:
     """Classify JSONL posts (`-` = stdin/stdout): labels, scores, evidence spans, model version."""
@@ -44,7 +52,9 @@ def classify(input_path: str, output_path: str, version: str | None) -> None:
     clf = Classifier.load(get_settings(), version=version)
     source, sink = _open_in(input_path), _open_out(output_path)
     try:
-        report = classify_stream(clf, source, sink, lambda msg: click.echo(f"adwatch classify: {msg}", err=True))
+        report = classify_stream(
+            clf, source, sink, lambda msg: click.echo(f"adwatch classify: {msg}", err=True)
+        )
     finally:
         sink.flush()
         if source is not sys.stdin.buffer:
@@ -59,7 +69,9 @@ def classify(input_path: str, output_path: str, version: str | None) -> None:
 
 
 @click.command()
-@click.option("--ship", is_flag=True, help="write the version into the package as the shipped default (developers)")
+@click.option(
+    "--ship", is_flag=True, help="write the version into the package as the shipped default (developers)"
+)
 @click.option("--no-reviews", is_flag=True, help="train on the corpus only, ignoring reviewers' decisions")
 def train(ship: bool, no_reviews: bool) -> None:
     """Build a new model version from the corpus and reviewed decisions; print its metrics."""
@@ -78,8 +90,13 @@ def train(ship: bool, no_reviews: bool) -> None:
 
 
 @click.command()
-@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="labelled JSONL (corpus format) instead of the corpus's test split")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="labelled JSONL (corpus format) instead of the corpus's test split",
+)
 @click.option("--split", type=click.Choice(["train", "dev", "test"]), default="test", show_default=True)
 @click.option("--model", "version", default=None, help="a model version other than the one in use")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")

@@ -33,7 +33,26 @@ LABELS = [
 ]
 IMPLYING = set(LABELS) - {"medical_ad", "training_pitch"}
 STYLES = set(
-    ["forum", "social", "news", "qa", "sms", "recruitment", "ecommerce", "article", "notice", "review", "complaint", "research", "job", "admissions", "salon", "livestream", "comment", "other"]
+    [
+        "forum",
+        "social",
+        "news",
+        "qa",
+        "sms",
+        "recruitment",
+        "ecommerce",
+        "article",
+        "notice",
+        "review",
+        "complaint",
+        "research",
+        "job",
+        "admissions",
+        "salon",
+        "livestream",
+        "comment",
+        "other",
+    ]
 )
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
@@ -114,7 +133,10 @@ def report(items: list[dict]) -> None:
     for combo, n in sets.most_common():
         print(f"  {n:5}  {'+'.join(combo)}")
     bands = Counter(band(r["text"]) for r in items)
-    print("length:", ", ".join(f"{b} {bands[b]} ({bands[b] / len(items):.0%})" for b in ("short", "medium", "long")))
+    print(
+        "length:",
+        ", ".join(f"{b} {bands[b]} ({bands[b] / len(items):.0%})" for b in ("short", "medium", "long")),
+    )
     print("style:", ", ".join(f"{s} {n}" for s, n in Counter(r["style"] for r in items).most_common()))
     titled = sum(1 for r in items if r.get("title"))
     print(f"titled: {titled}; hard_negative: {sum(1 for r in items if r.get('hard_negative'))}")

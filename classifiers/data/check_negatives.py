@@ -24,12 +24,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"
 LABELS = [
-    "medical_ad", "disguised_ad", "false_promise", "training_pitch",
-    "unapproved_product", "unlicensed_practice", "appearance_anxiety",
+    "medical_ad",
+    "disguised_ad",
+    "false_promise",
+    "training_pitch",
+    "unapproved_product",
+    "unlicensed_practice",
+    "appearance_anxiety",
 ]
 STYLES = {
-    "forum", "social", "news", "qa", "sms", "recruitment", "ecommerce", "article", "notice",
-    "review", "complaint", "research", "job", "admissions", "salon", "livestream", "comment", "other",
+    "forum",
+    "social",
+    "news",
+    "qa",
+    "sms",
+    "recruitment",
+    "ecommerce",
+    "article",
+    "notice",
+    "review",
+    "complaint",
+    "research",
+    "job",
+    "admissions",
+    "salon",
+    "livestream",
+    "comment",
+    "other",
 }
 NOTICE_FILE = "neg_clinic_notice"
 JACCARD_LIMIT = 0.6
@@ -112,7 +133,9 @@ def main() -> int:
         print(f"  {stem:24} {count}")
     print("styles:", dict(Counter(it["style"] for it in items).most_common()))
     bands = Counter(band(len(it["text"])) for it in items)
-    print("lengths:", {b: f"{bands[b]} ({bands[b] / max(total, 1):.0%})" for b in ("short", "medium", "long")})
+    print(
+        "lengths:", {b: f"{bands[b]} ({bands[b] / max(total, 1):.0%})" for b in ("short", "medium", "long")}
+    )
     print("with title:", sum(1 for it in items if it.get("title")))
     for err in errors:
         print("ERROR", err)

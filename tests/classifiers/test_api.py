@@ -11,10 +11,16 @@ from tests.classifiers.conftest import assert_spans_point_into_input
 # Fresh sentences written for these tests (not in the corpus), with their expected labels.
 UNSEEN_VIOLATIONS = [
     ("零基础也能学注射！7天速成，包拿证包就业，宝妈副业月入3万，名额有限速报名", "training_pitch"),
-    ("微整形注射培训班招生：无需医学背景，学完即可上岗，开工作室快速回本，加盟代理火热招募", "training_pitch"),
+    (
+        "微整形注射培训班招生：无需医学背景，学完即可上岗，开工作室快速回本，加盟代理火热招募",
+        "training_pitch",
+    ),
     ("韩国原装瘦脸针现货，代购直邮无中文标，一盒980包邮，自己在家就能打", "unapproved_product"),
     ("溶脂针、美白针批发拿货，厂家直销一手货源，支持代发", "unapproved_product"),
-    ("本店美容院可做玻尿酸填充和水光针，姐妹们来店里打，不用去医院，价格只要医院的一半", "unlicensed_practice"),
+    (
+        "本店美容院可做玻尿酸填充和水光针，姐妹们来店里打，不用去医院，价格只要医院的一半",
+        "unlicensed_practice",
+    ),
     ("私人工作室上门注射瘦脸针，酒店也可以约，私信预约", "unlicensed_practice"),
     ("隆鼻手术保证效果，无效全额退款，永久不反弹，成功率100%，零风险无副作用", "false_promise"),
     ("全国第一的双眼皮专家，顶级技术，术后无痕无疤，一次见效", "false_promise"),

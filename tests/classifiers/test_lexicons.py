@@ -31,8 +31,15 @@ def test_tables_have_headers() -> None:
 
 def test_every_label_is_fed_by_some_lexicon() -> None:
     fed = {label for label in CATEGORY_LABEL.values() if label}
-    assert fed == {"medical_ad", "disguised_ad", "false_promise", "training_pitch", "unapproved_product",
-                   "unlicensed_practice", "appearance_anxiety"}
+    assert fed == {
+        "medical_ad",
+        "disguised_ad",
+        "false_promise",
+        "training_pitch",
+        "unapproved_product",
+        "unlicensed_practice",
+        "appearance_anxiety",
+    }
 
 
 def test_pinyin_table_covers_the_current_lexicons() -> None:
@@ -72,8 +79,21 @@ def test_pattern_lookahead_does_not_change_matches() -> None:
     patterns = load_patterns()
     plain = re.compile("|".join(f"(?P<{p.name}>{p.regex})" for p in patterns))
     fast = LexiconMatcher()._pattern_re
-    samples = ["成功率98%", "满意度高达百分之九十九", "15天速成", "三个月拿证", "月入过万", "¥1980", "2980元起",
-               "138 0013 8000", "0571-86235510", "微信:abc_123", "医广【2024】第12号", "从业12年", "3000例成功案例"]
+    samples = [
+        "成功率98%",
+        "满意度高达百分之九十九",
+        "15天速成",
+        "三个月拿证",
+        "月入过万",
+        "¥1980",
+        "2980元起",
+        "138 0013 8000",
+        "0571-86235510",
+        "微信:abc_123",
+        "医广【2024】第12号",
+        "从业12年",
+        "3000例成功案例",
+    ]
     for text in samples:
         assert [m.span() for m in plain.finditer(text)] == [m.span() for m in fast.finditer(text)], text
         assert fast.search(text), text

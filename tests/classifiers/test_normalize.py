@@ -74,7 +74,23 @@ def test_span_after_deletions_and_replacements_maps_back() -> None:
 def test_offset_map_round_trips_on_random_evasive_text() -> None:
     """Every normalised character maps into the original, monotonically, for noisy inputs."""
     rng = random.Random(5)
-    pieces = ["玻尿酸", "零基础", "*", "/", " ", "\u200b", "💉", "rou毒", "醫(yī)", "ＡＢ", "V信", "，", "療", "a", "1"]
+    pieces = [
+        "玻尿酸",
+        "零基础",
+        "*",
+        "/",
+        " ",
+        "\u200b",
+        "💉",
+        "rou毒",
+        "醫(yī)",
+        "ＡＢ",
+        "V信",
+        "，",
+        "療",
+        "a",
+        "1",
+    ]
     for _ in range(300):
         original = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
         norm = normalize(original)
