@@ -109,8 +109,12 @@ def main() -> int:
             if not isinstance(text, str) or not 15 <= len(text) <= 1200:
                 errors.append(f"{where}: text missing or length outside 15-1,200")
                 continue
+            labels = item.get("labels")
+            if not isinstance(labels, list) or any(label not in LABELS for label in labels):
+                errors.append(f"{where}: labels {labels!r} are not a list of known label ids")
+                continue
             want = ["medical_ad"] if stem == NOTICE_FILE else []
-            if item.get("labels") != want:
+            if labels != want:
                 errors.append(f"{where}: labels {item.get('labels')} (expected {want})")
             if item.get("style") not in STYLES:
                 errors.append(f"{where}: unknown style {item.get('style')!r}")
