@@ -34,7 +34,8 @@ SEED = 20261123
 PARAMS: dict[str, Any] = {
     "ngram_sizes": [1, 2, 3],
     "min_df": 2,
-    "C": 8.0,
+    "C": 32.0,
+    "lexicon_scale": 1.0,
     "max_ngrams": 12_000,
     "cv_folds": 5,
     "window": 1500,
@@ -60,8 +61,13 @@ def feature_text(normalizer: Normalizer, item: Item, window: int) -> str:
     return body
 
 
-def design_matrix(texts: Sequence[str], extractor: FeatureExtractor) -> Any:
-    """The training matrix: exactly the features Classifier computes at run time."""
+def design_matrix(texts: Sequence[str], extractor: FeatureExtractor, lexicon_scale: float = 1.0) -> Any:
+    """The training matrix: the features Classifier computes at run time.
+
+    Lexicon features are multiplied by ``lexicon_scale`` here (and their learnt weights by the
+    same factor afterwards): a larger scale regularises them less than the n-grams, so the model
+    leans on the curated lexicons, which carry over to unseen phrasing better than n-grams do.
+    """
     from scipy import sparse
 
     batch = extractor.extract(list(texts))
@@ -69,7 +75,7 @@ def design_matrix(texts: Sequence[str], extractor: FeatureExtractor) -> Any:
     ngrams = sparse.csr_matrix(
         (values, batch.columns, batch.indptr), shape=(len(texts), len(extractor.ngrams))
     )
-    return sparse.hstack([ngrams, sparse.csr_matrix(batch.lexicon)], format="csr")
+    return sparse.hstack([ngrams, sparse.csr_matrix(batch.lexicon * lexicon_scale)], format="csr")
 
 
 def label_matrix(items: Sequence[Item]) -> np.ndarray:
@@ -94,7 +100,7 @@ def _platt(X: Any, y: np.ndarray, C: float, folds: int) -> tuple[float, float]:
     from sklearn.model_selection import StratifiedKFold
 
     positives = int(y.sum())
-    if positives < folds or len(y) - positives < folds:
+    if folds < 2 or positives < folds or len(y) - positives < folds:
         return 1.0, 0.0
     oof = np.zeros(len(y))
     for tr, te in StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y):
@@ -120,7 +126,7 @@ def fit_artifact(
     vocabulary = build_vocabulary(texts, min_df=params["min_df"], sizes=params["ngram_sizes"])
     progress(f"vocabulary: {len(vocabulary)} n-grams from {len(texts)} training items")
     Y = label_matrix(train_items)
-    X = design_matrix(texts, FeatureExtractor(vocabulary, matcher))
+    X = design_matrix(texts, FeatureExtractor(vocabulary, matcher), params["lexicon_scale"])
     W = np.zeros((X.shape[1], len(LABEL_IDS)))
     for j in range(len(LABEL_IDS)):
         W[:, j], _ = _fit(X, Y[:, j], params["C"])
@@ -129,7 +135,7 @@ def fit_artifact(
     keep = keep[strength[keep] > 0]
     vocabulary = [vocabulary[i] for i in keep]
     progress(f"kept {len(vocabulary)} n-grams; refitting and calibrating {len(LABEL_IDS)} labels")
-    X = design_matrix(texts, FeatureExtractor(vocabulary, matcher))
+    X = design_matrix(texts, FeatureExtractor(vocabulary, matcher), params["lexicon_scale"])
     W = np.zeros((X.shape[1], len(LABEL_IDS)))
     bias = np.zeros(len(LABEL_IDS))
     platt_a = np.ones(len(LABEL_IDS))
@@ -140,6 +146,7 @@ def fit_artifact(
         progress(
             f"  {label}: {int(Y[:, j].sum())} positives, calibration a={platt_a[j]:.3f} b={platt_b[j]:.3f}"
         )
+    W[len(vocabulary) :] *= params["lexicon_scale"]  # so the stored weights apply to unscaled features
     return ModelArtifact(
         version=version,
         labels=list(LABEL_IDS),
