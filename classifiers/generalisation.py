@@ -35,7 +35,12 @@ def _measure(clf: Classifier, items: list[Item]) -> dict[str, float]:
     m = label_metrics(gold, pred)
     clean = [p for i, p in zip(items, pred, strict=True) if i.clean]
     fpr = sum(1 for p in clean if set(p) & set(VIOLATION_LABELS)) / len(clean) if clean else 0.0
-    return {"micro_f1": m["micro"]["f1"], "recall": m["micro"]["recall"], "clean_fpr": round(fpr, 4), "items": len(items)}
+    return {
+        "micro_f1": m["micro"]["f1"],
+        "recall": m["micro"]["recall"],
+        "clean_fpr": round(fpr, 4),
+        "items": len(items),
+    }
 
 
 def leave_one_file_out(params: dict[str, Any] | None = None, progress=print) -> list[dict[str, Any]]:

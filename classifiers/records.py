@@ -58,7 +58,9 @@ def record_classification(
     item.max_score = max(violation_scores, default=0.0)
     item.priority = compute_priority(violation_scores, findings, campaign_size)
     session.flush()
-    existing = {r.label: r for r in session.scalars(select(ReviewItemLabel).where(ReviewItemLabel.item_id == item.id))}
+    existing = {
+        r.label: r for r in session.scalars(select(ReviewItemLabel).where(ReviewItemLabel.item_id == item.id))
+    }
     for label in result.labels:
         if label in existing:
             existing.pop(label).score = result.scores[label]

@@ -13,12 +13,26 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 def _document(s, n: int, text: str) -> Document:
-    capture = Capture(url=f"http://x.test/{n}", url_key=f"{n:064d}", final_url=f"http://x.test/{n}", status=200,
-                      body=b"", body_size=0, sha256="0" * 64)
+    capture = Capture(
+        url=f"http://x.test/{n}",
+        url_key=f"{n:064d}",
+        final_url=f"http://x.test/{n}",
+        status=200,
+        body=b"",
+        body_size=0,
+        sha256="0" * 64,
+    )
     s.add(capture)
     s.flush()
-    doc = Document(capture_id=capture.id, url=capture.url, url_key=capture.url_key, final_url=capture.url,
-                   fetched_at=NOW, title="标题", text=text)
+    doc = Document(
+        capture_id=capture.id,
+        url=capture.url,
+        url_key=capture.url_key,
+        final_url=capture.url,
+        fetched_at=NOW,
+        title="标题",
+        text=text,
+    )
     s.add(doc)
     s.flush()
     return doc
@@ -29,7 +43,9 @@ def test_flagged_document_gets_a_pending_item_and_clean_one_does_not(db, clf) ->
     with db.session() as s:
         flagged = _document(s, 1, ad)
         clean = _document(s, 2, "市场监管局提醒：选择医美机构要查验资质。")
-        record_classification(s, flagged, clf.classify(flagged.text, flagged.title), findings=["approval_missing"])
+        record_classification(
+            s, flagged, clf.classify(flagged.text, flagged.title), findings=["approval_missing"]
+        )
         record_classification(s, clean, clf.classify(clean.text, clean.title))
     with db.session() as s:
         rows = s.scalars(select(Classification).order_by(Classification.document_id)).all()
