@@ -32,28 +32,26 @@ LABELS = [
     "appearance_anxiety",
 ]
 IMPLYING = set(LABELS) - {"medical_ad", "training_pitch"}
-STYLES = set(
-    [
-        "forum",
-        "social",
-        "news",
-        "qa",
-        "sms",
-        "recruitment",
-        "ecommerce",
-        "article",
-        "notice",
-        "review",
-        "complaint",
-        "research",
-        "job",
-        "admissions",
-        "salon",
-        "livestream",
-        "comment",
-        "other",
-    ]
-)
+STYLES = {
+    "forum",
+    "social",
+    "news",
+    "qa",
+    "sms",
+    "recruitment",
+    "ecommerce",
+    "article",
+    "notice",
+    "review",
+    "complaint",
+    "research",
+    "job",
+    "admissions",
+    "salon",
+    "livestream",
+    "comment",
+    "other",
+}
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
 
