@@ -157,8 +157,9 @@ class PagePipeline:
     returning something with ``labels``, ``scores``, ``evidence``, ``model``.
     ``linker(session, document, result) -> list[finding kinds]``: called for every new Document
     (``result`` is None without a classifier); it writes its own ApprovalFinding rows.
-    ``evidence(session, capture, document, flagged)``: called for every new Capture (``document``
-    None for non-HTML), after classification, ``flagged`` when the document got any label.
+    ``evidence(session, capture, document, flagged, screenshot=png)``: called for every new Capture
+    (``document`` None for non-HTML), after classification, ``flagged`` when the document got any
+    label or approval finding; ``screenshot`` only when the browser took one at fetch time.
     """
 
     def __init__(
@@ -445,7 +446,11 @@ class PagePipeline:
         document = session.get(Document, it.outcome.document_id) if it.outcome.document_id else None
         try:
             with session.begin_nested():
-                self.evidence(session, capture, document, bool(it.outcome.labels))
+                flagged = bool(it.outcome.labels or it.outcome.findings)
+                if it.page.screenshot:
+                    self.evidence(session, capture, document, flagged, screenshot=it.page.screenshot)
+                else:
+                    self.evidence(session, capture, document, flagged)
         except Exception as exc:
             log.exception("evidence capture failed for %s", it.page.url)
             it.outcome.note = _join(it.outcome.note, f"evidence capture failed: {type(exc).__name__}: {exc}")
