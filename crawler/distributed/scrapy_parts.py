@@ -24,6 +24,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -150,7 +151,11 @@ class LedgerScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(
+            server=self.server, spider=spider, key=self.queue_key, serializer=self.serializer
+        )
+        self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.ctx: RunContext = spider.ctx  # type: ignore[attr-defined]
         self.frontier = frontier_of(self.crawler)
         self.popped: dict[Request, bytes] = {}  # requests this worker holds, with their ledger entry
@@ -194,7 +199,12 @@ class LedgerScheduler(Scheduler):
             self.unsent.append(request)
             return True
         try:
-            return super().enqueue_request(request)
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+            self.crawler.stats.inc_value("scheduler/enqueued/redis")
+            return True
         except codec.CodecError as exc:
             logger.error("run %d: request not queued: %s (%s)", self.ctx.run_id, exc, request.url)
             self.crawler.stats.inc_value(ERRORS)
@@ -255,8 +265,7 @@ class LedgerScheduler(Scheduler):
                 self.finished.append(raw)
                 continue
             self.popped[request] = raw
-            if self.stats:
-                self.stats.inc_value("scheduler/dequeued/redis")
+            self.crawler.stats.inc_value("scheduler/dequeued/redis")
             return request
 
     def has_pending_requests(self) -> bool:
