@@ -119,7 +119,9 @@ def test_browser_settings_are_rebuilt_on_arrival_not_sent(sqlite_settings: Setti
 # -- fingerprints -----------------------------------------------------------------------------
 
 
-def test_a_browser_fetch_and_a_static_fetch_of_a_url_are_different_requests(sqlite_settings: Settings) -> None:
+def test_a_browser_fetch_and_a_static_fetch_of_a_url_are_different_requests(
+    sqlite_settings: Settings,
+) -> None:
     fingerprinter = RequestFingerprinter()
     static = spider_for(sqlite_settings).page_request("http://127.0.0.1:1/a", 0)
     browser = spider_for(sqlite_settings, render="browser").page_request("http://127.0.0.1:1/a", 0)
