@@ -143,12 +143,19 @@ def main() -> None:
             f"{r.setup:<36} {r.pages:>6} {r.stored:>6} {r.seconds:>8.1f} {r.rate:>8.1f} "
             f"{r.rate / base:>8.2f}x {r.cpu:>7.1f}"
         )
+    cores = os.cpu_count() or 1
+    print()
+    for r in results:
+        busy = r.cpu / (r.seconds * cores) if r.seconds else 0.0
+        print(f"{r.setup:<36} AdWatch processes kept {busy:.0%} of the {cores} cores busy")
     print(
-        f"\nThis machine has {os.cpu_count()} CPU(s) shared by the site server, Redis, PostgreSQL and every "
-        "worker with its pipeline process: the figures are bounded by CPU (see the CPU column: "
-        "CPU seconds per page stay roughly constant, so more workers mostly share the same cores). "
-        "On separate machines each worker brings its own cores and the rate grows with the workers "
-        "until PostgreSQL's writes or the sites' politeness limits bound it."
+        "\nWhat bounds the figures: every part (site server, Redis, PostgreSQL, each worker and its "
+        "pipeline process) shares these cores with whatever else runs here. Where AdWatch's own "
+        "processes keep the cores busy, CPU is the bound and more workers only share it; where they "
+        "do not (the PostgreSQL rows), the crawl waits on the database (PostgreSQL's own CPU is not "
+        "in the CPU column), and more workers help by overlapping those waits. On separate machines "
+        "each worker brings its own cores, and the rate grows with the workers until PostgreSQL's "
+        "write rate or the sites' politeness limits bound it."
     )
 
 
