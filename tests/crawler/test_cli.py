@@ -175,7 +175,7 @@ def test_demo_crawls_every_demo_source_and_prints_the_summary(
 ) -> None:
     from adwatch.demo_site import demo_pages
 
-    result = adwatch(sqlite_settings, "demo", timeout=600)
+    result = adwatch(sqlite_settings, "demo", "--no-serve", timeout=600)
     assert_ok(result)
     for name in ("demo-portal", "demo-sitemap", "demo-rss", "demo-atom", "demo-search", "demo-feed-js"):
         assert f"  {name}  finished" in result.stdout
