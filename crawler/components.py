@@ -29,7 +29,7 @@ def build_linker(db: Database, settings: Settings) -> Any:
 
     def link(session: Session, document: Document, result: Any) -> list[str]:
         is_medical_ad = bool(result is not None and "medical_ad" in result.labels)
-        return link_document(session, document, is_medical_ad=is_medical_ad)
+        return link_document(session, document, is_medical_ad=is_medical_ad, fresh=True)
 
     return link
 
@@ -38,7 +38,12 @@ def build_evidence(db: Database, settings: Settings) -> Any:
     """Raw body, WARC record and the fetch-time screenshot of every flagged page, hashed at capture."""
     from pipelines.evidence.recorder import EvidenceRecorder
 
-    return EvidenceRecorder(settings)
+    recorder = EvidenceRecorder(settings)
+
+    def keep(session: Session, capture: Any, document: Any, flagged: bool, **kw: Any) -> None:
+        recorder(session, capture, document, flagged, fresh=True, **kw)  # the pipeline's own new captures
+
+    return keep
 
 
 def build_page_pipeline(db: Database, settings: Settings) -> Any:

@@ -316,13 +316,17 @@ def _assess_one(
     return result
 
 
-def link_document(session: Session, document: Document, *, is_medical_ad: bool) -> list[str]:
+def link_document(
+    session: Session, document: Document, *, is_medical_ad: bool, fresh: bool = False
+) -> list[str]:
     """Replace the document's ApprovalFinding rows with fresh ones; return the finding kinds (sorted).
 
     Only an advertisement can break the approval rules: a regulator's notice or a news report that
-    cites (even a revoked) 文号 gets no finding.
+    cites (even a revoked) 文号 gets no finding. ``fresh``: the document was stored in this
+    transaction, so there are no earlier findings to replace.
     """
-    session.execute(delete(ApprovalFinding).where(ApprovalFinding.document_id == document.id))
+    if not fresh:  # a document stored in this transaction has no findings yet
+        session.execute(delete(ApprovalFinding).where(ApprovalFinding.document_id == document.id))
     if not is_medical_ad:
         session.flush()
         return []

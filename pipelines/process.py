@@ -156,7 +156,8 @@ class PagePipeline:
     ``classifier``: an object with ``classify(text, title=...)`` (or a callable taking the same),
     returning something with ``labels``, ``scores``, ``evidence``, ``model``.
     ``linker(session, document, result) -> list[finding kinds]``: called for every new Document
-    (``result`` is None without a classifier); it writes its own ApprovalFinding rows.
+    the classifier gave a label (every one without a classifier, ``result`` then None); it writes
+    its own ApprovalFinding rows.
     ``evidence(session, capture, document, flagged, screenshot=png)``: called, after classification,
     for every new Capture whose document got any label or approval finding (``flagged`` is then
     True); ``screenshot`` only when the browser took one at fetch time.
@@ -364,8 +365,11 @@ class PagePipeline:
 
         with_docs = [it for it in mine if it.outcome.document_id is not None]
         if self.linker is not None:
+            # Approval findings concern advertisements: a document the classifier gave no label
+            # cannot have any, and skipping it saves the linker's statements on most pages.
             for it in with_docs:
-                it.outcome.findings = self._run_linker(session, it)
+                if it.result is None or it.result.labels:
+                    it.outcome.findings = self._run_linker(session, it)
             t = self._tick("link", t)
 
         groups = assign_campaigns(

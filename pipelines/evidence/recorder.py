@@ -60,13 +60,16 @@ def media_type_of(capture: Capture) -> str:
     return base or "application/octet-stream"
 
 
-def record_raw_and_warc(session: Session, store: ArtifactStore, capture: Capture) -> list[Artifact]:
-    """Store the raw body and the WARC file of ``capture`` unless they are stored already."""
+def record_raw_and_warc(
+    session: Session, store: ArtifactStore, capture: Capture, *, fresh: bool = False
+) -> list[Artifact]:
+    """Store the raw body and the WARC file of ``capture`` unless they are stored already
+    (``fresh``: the capture was stored in this transaction, so they cannot be)."""
     if capture.id is None:
         session.flush()
     made: list[Artifact] = []
-    need_raw = find_artifact(session, capture.id, RAW) is None
-    need_warc = find_artifact(session, capture.id, WARC) is None
+    need_raw = fresh or find_artifact(session, capture.id, RAW) is None
+    need_warc = fresh or find_artifact(session, capture.id, WARC) is None
     if not (need_raw or need_warc):
         return made
     body = capture_body(capture)
@@ -80,11 +83,11 @@ def record_raw_and_warc(session: Session, store: ArtifactStore, capture: Capture
             "method": "response body as received by the crawler",
             "encoding": capture.encoding,
         }
-        made.append(record_artifact(session, capture, RAW, stored, media, detail))
+        made.append(record_artifact(session, capture, RAW, stored, media, detail, fresh=fresh))
     if need_warc:
         stored = store.put(build_warc(capture, body, digest), ".warc.gz")
         detail = {**common, "method": "WARC/1.1 warcinfo + response + request records (warcio)"}
-        made.append(record_artifact(session, capture, WARC, stored, WARC_MEDIA_TYPE, detail))
+        made.append(record_artifact(session, capture, WARC, stored, WARC_MEDIA_TYPE, detail, fresh=fresh))
     return made
 
 
@@ -92,7 +95,8 @@ class EvidenceRecorder:
     """Called by the page pipeline for each stored page: ``recorder(session, capture, document, flagged)``.
 
     ``screenshot`` is the PNG a browser render took at fetch time (``FetchedPage.screenshot``); when
-    given it is stored as the page's screenshot, and no offline render is due.
+    given it is stored as the page's screenshot, and no offline render is due. ``fresh``: the
+    capture was stored in the caller's transaction (the crawl pipeline), so it has no artifacts yet.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -106,10 +110,11 @@ class EvidenceRecorder:
         document: Document | None,
         flagged: bool,
         screenshot: bytes | None = None,
+        fresh: bool = False,
     ) -> None:
         if not flagged:
             return
-        record_raw_and_warc(session, self.store, capture)
+        record_raw_and_warc(session, self.store, capture, fresh=fresh)
         if screenshot:
             from pipelines.evidence.screenshots import store_browser_screenshot
 

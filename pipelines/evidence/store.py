@@ -149,16 +149,19 @@ def record_artifact(
     media_type: str,
     detail: dict[str, Any] | None = None,
     created_at: dt.datetime | None = None,
+    fresh: bool = False,
 ) -> Artifact:
     """The Artifact row for a stored file; one per (capture, kind), the first one made wins.
 
     Two processes may make the same artifact at once (two renderers, a crawler and a renderer): the
     unique constraint turns the race into an IntegrityError inside a savepoint, and the row already
-    there is returned.
+    there is returned. ``fresh``: the capture was stored in this very transaction, so no other
+    writer can see it yet and neither the look-up nor the savepoint is needed.
     """
-    existing = find_artifact(session, capture.id, kind)
-    if existing is not None:
-        return existing
+    if not fresh:
+        existing = find_artifact(session, capture.id, kind)
+        if existing is not None:
+            return existing
     artifact = Artifact(
         capture_id=capture.id,
         kind=kind,
@@ -169,6 +172,9 @@ def record_artifact(
         created_at=created_at or utcnow(),
         detail=detail or {},
     )
+    if fresh:
+        session.add(artifact)
+        return artifact
     try:
         with session.begin_nested():
             session.add(artifact)
