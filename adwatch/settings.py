@@ -53,6 +53,7 @@ class Settings:
     run_stale_seconds: int = 120
     misfire_grace_seconds: int = 3600
     resume_max_age_seconds: int = 12 * 3600  # a crawl interrupted longer ago starts afresh
+    database_outage_seconds: int = 600  # how long a crawl's writes wait for a database that went away
     pipeline_workers: int = 1  # processes running the page pipeline during a crawl; 0 = a thread
     display_tz: str = CHINA_TZ
     web_host: str = "127.0.0.1"
@@ -144,6 +145,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         run_stale_seconds=_int(env, "ADWATCH_RUN_STALE_SECONDS", Settings.run_stale_seconds),
         misfire_grace_seconds=_int(env, "ADWATCH_MISFIRE_GRACE_SECONDS", Settings.misfire_grace_seconds),
         pipeline_workers=_int(env, "ADWATCH_PIPELINE_WORKERS", Settings.pipeline_workers),
+        database_outage_seconds=_int(
+            env, "ADWATCH_DATABASE_OUTAGE_SECONDS", Settings.database_outage_seconds
+        ),
         web_host=env.get("ADWATCH_HOST") or Settings.web_host,
         web_port=_int(env, "ADWATCH_PORT", Settings.web_port),
         cookie_secure=(env.get("ADWATCH_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),

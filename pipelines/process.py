@@ -142,6 +142,18 @@ def looks_like_html(content_type: str | None, body: bytes) -> bool:
     return head.startswith(_SNIFF_HTML) or b"<html" in head
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """The database went away (restart, network, connection refused), as opposed to refusing a row."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    if code.startswith("08") or code in ("57P01", "57P02", "57P03"):
+        return True
+    return not code and isinstance(exc, OperationalError) and "connect" in str(exc.orig).lower()
+
+
 def _is_retryable(exc: BaseException) -> bool:
     """Deadlocks, serialisation failures and SQLite 'database is locked': worth one more try."""
     if isinstance(exc, OperationalError):
@@ -207,8 +219,9 @@ class PagePipeline:
         t = time.perf_counter()
         items = [self._identify(page) for page in pages]
         t = self._tick("identify", t)
-        with self.db.session() as session:
-            stored = existing_captures(session, [(it.url_key, it.sha256) for it in items if it.store])
+        stored = self._waiting_out_outages(
+            lambda: self._existing([(it.url_key, it.sha256) for it in items if it.store])
+        )
         for it in items:
             known = stored.get((it.url_key, it.sha256))
             if known is not None:
@@ -223,6 +236,29 @@ class PagePipeline:
             self._write_with_retries(fresh)
         self._fill_known(items)
         return [it.outcome for it in items]
+
+    def _existing(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:
+        with self.db.session() as session:
+            return existing_captures(session, pairs)
+
+    def _waiting_out_outages(self, read: Callable[[], Any]) -> Any:
+        """``read()``, retried with a growing back-off while the database is unreachable (up to
+        ``settings.database_outage_seconds``); other errors, and a longer outage, raise."""
+        started = time.monotonic()
+        tries = 0
+        while True:
+            try:
+                return read()
+            except DBAPIError as exc:
+                if (
+                    not is_disconnect(exc)
+                    or time.monotonic() - started >= self.settings.database_outage_seconds
+                ):
+                    raise
+                pause = min(30.0, 0.5 * 2**tries)
+                tries += 1
+                log.warning("database unreachable (%s); retrying in %.1f s", type(exc.orig).__name__, pause)
+                time.sleep(pause)
 
     def _identify(self, page: FetchedPage) -> _Prepared:
         outcome = PageOutcome(url=page.url)
@@ -285,20 +321,50 @@ class PagePipeline:
     # ---- writing -----------------------------------------------------------------------------
 
     def _write_with_retries(self, items: list[_Prepared]) -> None:
-        """One transaction for the batch; conflicts are retried, other failures split the batch."""
+        """One transaction for the batch; conflicts are retried, other failures split the batch.
+
+        While the database is unreachable the batch waits with a growing back-off, up to
+        ``settings.database_outage_seconds``: the crawl stalls behind it and resumes when the
+        database returns, instead of dropping the pages fetched meanwhile.
+        """
         reason = ""
-        for attempt in range(RETRIES):
+        attempt = 0
+        outage_started: float | None = None
+        outage_tries = 0
+        while attempt < RETRIES:
             try:
                 with self.db.session() as session:
                     self._write(session, items)
+                if outage_started is not None:
+                    log.warning("database is back after %.0f s", time.monotonic() - outage_started)
                 return
             except Exception as exc:  # the database said no: retry, or isolate the page at fault
                 self._reset(items)
                 origin = getattr(exc, "orig", None) or exc
                 reason = f"{type(origin).__name__}: {str(origin).strip().splitlines()[0] if str(origin).strip() else ''}"
-                if isinstance(exc, DBAPIError) and _is_retryable(exc) and attempt + 1 < RETRIES:
+                if is_disconnect(exc):
+                    now = time.monotonic()
+                    outage_started = outage_started or now
+                    waited = now - outage_started
+                    if waited < self.settings.database_outage_seconds:
+                        pause = min(30.0, 0.5 * 2**outage_tries)
+                        outage_tries += 1
+                        log.warning(
+                            "database unreachable (%s); %d pages wait, retrying in %.1f s",
+                            reason,
+                            len(items),
+                            pause,
+                        )
+                        time.sleep(pause)
+                        continue
+                    log.error("database unreachable for %.0f s; giving up on %d pages", waited, len(items))
+                    for it in items:
+                        it.outcome.error = f"could not store {it.page.url}: database unreachable ({reason})"
+                    return
+                attempt += 1
+                if isinstance(exc, DBAPIError) and _is_retryable(exc) and attempt < RETRIES:
                     log.warning("batch write conflict (%s), retrying", reason)
-                    time.sleep(0.05 * (attempt + 1))
+                    time.sleep(0.05 * attempt)
                     continue
                 log.warning("writing a batch of %d pages failed (%s)", len(items), reason, exc_info=True)
                 break
