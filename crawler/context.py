@@ -67,6 +67,7 @@ class RunContext:
     worker: Any = None  # the PipelineWorker, started by the runner before Scrapy (see runner.py)
     worker_ready: Any = None  # a Future that completes when the worker has built its pipeline
     summary: RunSummary | None = None
+    frontier: Any = None  # distributed crawls: the worker's Frontier (crawler.distributed.frontier)
     error_samples: list[str] = field(default_factory=list)
 
     def note_error(self, message: str) -> None:

@@ -113,8 +113,10 @@ class StorePages:
         if error:
             stats.inc_value(ERRORS)
             stats.inc_value(f"{ERRORS}/pipeline")
-            self.ctx.note_error(f"{page.url}: not stored: {error}")
-            logger.warning("error [pipeline] %s: not stored: %s", page.url, error)
+            # The pipeline keeps the raw capture of a page it could not process; say which it was.
+            kept = "raw page kept" if getattr(outcome, "capture_id", None) else "not stored"
+            self.ctx.note_error(f"{page.url}: {kept}: {error}")
+            logger.warning("error [pipeline] %s: %s: %s", page.url, kept, error)
             return
         stats.inc_value(ITEMS)
         skipped = getattr(outcome, "skipped", None)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -42,6 +44,7 @@ def _init_process(settings: Settings, log_path: str | None) -> None:
     # kill a worker in the middle of a batch (the parent waits for it, then closes the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.INFO)
@@ -57,6 +60,14 @@ def _init_process(settings: Settings, log_path: str | None) -> None:
 
     _db = Database(settings)
     _pipeline = build_page_pipeline(_db, settings)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Ignoring SIGTERM, a worker whose crawl process was killed would live on: leave when it is gone.
+    A batch cut short here was never acknowledged, and its transaction rolls back whole."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def store_batch(pipeline: Any, db: Any, pages: list[Any]) -> list[Any]:

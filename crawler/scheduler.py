@@ -96,6 +96,9 @@ class Scheduler:
         self.settings = settings
         self.reload_seconds = reload_seconds
         self.launch = launcher or self.spawn_crawl
+        # With Redis, a due crawl is queued for the workers (crawler.distributed) instead.
+        self.distributed = bool(settings.redis_url) and launcher is None
+        self.frontier: Any = None
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.scheduled: dict[str, str] = {}  # source name -> cron expression it is scheduled with
         self.lock = threading.Lock()
@@ -207,6 +210,9 @@ class Scheduler:
             return
         if self.stopping.is_set():
             return
+        if self.distributed:
+            self.seed(name, now)
+            return
         try:
             proc = self.launch(name)
         except OSError as exc:
@@ -216,6 +222,27 @@ class Scheduler:
             self.children[name] = proc
             self.fired.append((name, now))
         logger.info("%s: crawl started (pid %d)", name, proc.pid)
+
+    def seed(self, name: str, now: dt.datetime) -> None:
+        """Queue the crawl of ``name`` in Redis for the workers."""
+        from crawler.distributed.connection import connect_redis
+        from crawler.distributed.frontier import Frontier
+        from crawler.distributed.seed import seed_run
+        from crawler.runs import RunAlreadyActive
+
+        try:
+            if self.frontier is None:
+                self.frontier = Frontier(connect_redis(self.settings))
+            run_id = seed_run(self.db, self.settings, self.frontier, name, "schedule")
+        except RunAlreadyActive as exc:
+            logger.warning("%s", exc)
+            return
+        except Exception as exc:
+            logger.error("%s: could not queue the crawl in Redis: %s", name, exc)
+            return
+        with self.lock:
+            self.fired.append((name, now))
+        logger.info("%s: crawl queued for the workers (run %d)", name, run_id)
 
     def spawn_crawl(self, name: str) -> subprocess.Popen[bytes]:
         """The crawl of one source in a new process, its output appended to the scheduler's log."""
@@ -283,6 +310,12 @@ class Scheduler:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
         reap_dead_runs(self.db, self.settings)
+        if self.distributed:
+            from crawler.distributed.connection import connect_redis
+            from crawler.distributed.frontier import Frontier
+
+            self.frontier = Frontier(connect_redis(self.settings))  # unreachable: say so now
+            logger.info("due crawls are queued in Redis %s for the workers", self.settings.redis_url_safe)
         self.start()
         logger.info("scheduler running: %d scheduled source(s); times in China time", len(self.scheduled))
         last_sync = time.monotonic()

@@ -78,3 +78,31 @@ def scrapy_settings(settings: Settings, source: SourceDef) -> dict[str, Any]:
         values["CONCURRENT_REQUESTS"] = min(concurrency, 4)
         values["CONCURRENT_REQUESTS_PER_DOMAIN"] = min(concurrency, 4)
     return values
+
+
+def distributed_settings(settings: Settings, source: SourceDef, run_id: int) -> dict[str, Any]:
+    """A source's settings for one worker's share of a distributed run (crawler.distributed):
+    scrapy-redis's scheduler and duplicate filter on the run's Redis keys, the shared page
+    budget and the shared run tracker instead of the single-process ones."""
+    from crawler.distributed import frontier
+
+    values = scrapy_settings(settings, source)
+    values["EXTENSIONS"] = {
+        **values["EXTENSIONS"],
+        "crawler.extensions.RunTracker": None,
+        "crawler.distributed.scrapy_parts.DistributedRunTracker": 10,
+    }
+    values["DOWNLOADER_MIDDLEWARES"] = {"crawler.distributed.scrapy_parts.SharedBudget": 105}
+    values.update(
+        {
+            "SCHEDULER": "crawler.distributed.scrapy_parts.LedgerScheduler",
+            "SCHEDULER_QUEUE_CLASS": "crawler.distributed.scrapy_parts.LedgerQueue",
+            "SCHEDULER_SERIALIZER": "crawler.distributed.codec",
+            "SCHEDULER_PERSIST": True,  # a worker leaving must never clear the shared queue
+            "SCHEDULER_QUEUE_KEY": frontier.queue_key(run_id),
+            "SCHEDULER_DUPEFILTER_KEY": frontier.seen_key(run_id),
+            "DUPEFILTER_CLASS": "crawler.distributed.scrapy_parts.RunDupeFilter",
+            "REDIS_URL": settings.redis_url,
+        }
+    )
+    return values

@@ -149,6 +149,8 @@ class SourceSpider(scrapy.Spider):
     """What every kind shares: page handling, link following, error accounting."""
 
     name = "adwatch"
+    # The callbacks a request queued in Redis may name (crawler.distributed.codec refuses others).
+    REMOTE_CALLBACKS = frozenset({"parse_page", "parse_sitemap", "parse_feed", "on_error"})
 
     def __init__(self, ctx: RunContext, **kwargs: Any) -> None:
         super().__init__(name=f"adwatch-{ctx.source.kind}", **kwargs)
@@ -186,7 +188,16 @@ class SourceSpider(scrapy.Spider):
     def nav_request(self, url: str, callback: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta={ROLE: "nav", DEPTH: 0})
 
+    def local_meta(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Meta a request queued in Redis gets back on arrival: the browser's page methods are
+        Python functions, so they are rebuilt from the source instead of travelling."""
+        if meta.get(ROLE) == "page" and self.source.render == "browser":
+            return browser.request_meta(self.source, self.ctx.settings)
+        return {}
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.ctx.frontier is not None:
+            return  # distributed: the entry requests were queued in Redis when the run was seeded
         for url in self.source.entry_urls:
             yield self.entry_request(url)
 

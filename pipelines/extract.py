@@ -379,6 +379,7 @@ def _content_blocks(body: Any, total: dict[Any, int], linked: dict[Any, int]) ->
             return before + alike
         node = parent
     # A block alone in its container (an answer under "1 个回答") stands for the container.
+    top_score = scores[top]
     own = total.get(top, 0) - linked.get(top, 0)
     parent = top.getparent()
     while parent is not None and parent.tag not in ("body", "html"):
@@ -388,7 +389,7 @@ def _content_blocks(body: Any, total: dict[Any, int], linked: dict[Any, int]) ->
     # Articles split over sibling blocks: keep siblings that score well too.
     if parent is None:
         return [top]
-    threshold = max(10.0, scores[top] * 0.2)
+    threshold = max(10.0, scores.get(top, top_score) * 0.2)
     blocks = []
     for sibling in parent:
         if sibling is top or scores.get(sibling, 0.0) >= threshold or _prose(sibling, total, linked):

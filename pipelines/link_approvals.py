@@ -2,7 +2,9 @@
 
 Findings (DESIGN.md, DOMAIN.md):
 
-- ``approval_missing``: a medical ad (classifier label ``medical_ad``) that cites no number.
+Only documents the classifier labels ``medical_ad`` get findings:
+
+- ``approval_missing``: a medical ad that cites no number.
 - ``approval_unknown``: a cited number that no imported record has.
 - ``approval_expired``: captured (China date of ``document.fetched_at``) outside the record's validity.
 - ``approval_mismatch``: the record is for another institution (the ad names a different one, or
@@ -315,8 +317,15 @@ def _assess_one(
 
 
 def link_document(session: Session, document: Document, *, is_medical_ad: bool) -> list[str]:
-    """Replace the document's ApprovalFinding rows with fresh ones; return the finding kinds (sorted)."""
+    """Replace the document's ApprovalFinding rows with fresh ones; return the finding kinds (sorted).
+
+    Only an advertisement can break the approval rules: a regulator's notice or a news report that
+    cites (even a revoked) 文号 gets no finding.
+    """
     session.execute(delete(ApprovalFinding).where(ApprovalFinding.document_id == document.id))
+    if not is_medical_ad:
+        session.flush()
+        return []
     assessments = assess(session, document)
     kinds: set[str] = set()
     if not assessments and is_medical_ad:

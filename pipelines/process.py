@@ -157,8 +157,9 @@ class PagePipeline:
     returning something with ``labels``, ``scores``, ``evidence``, ``model``.
     ``linker(session, document, result) -> list[finding kinds]``: called for every new Document
     (``result`` is None without a classifier); it writes its own ApprovalFinding rows.
-    ``evidence(session, capture, document, flagged)``: called for every new Capture (``document``
-    None for non-HTML), after classification, ``flagged`` when the document got any label.
+    ``evidence(session, capture, document, flagged, screenshot=png)``: called, after classification,
+    for every new Capture whose document got any label or approval finding (``flagged`` is then
+    True); ``screenshot`` only when the browser took one at fetch time.
     """
 
     def __init__(
@@ -441,11 +442,16 @@ class PagePipeline:
 
     def _run_evidence(self, session: Session, it: _Prepared) -> None:
         assert self.evidence is not None
+        if not (it.outcome.labels or it.outcome.findings):
+            return  # evidence is kept for flagged pages only; loading rows for the rest costs ~1 ms
         capture = session.get(Capture, it.outcome.capture_id)
         document = session.get(Document, it.outcome.document_id) if it.outcome.document_id else None
         try:
             with session.begin_nested():
-                self.evidence(session, capture, document, bool(it.outcome.labels))
+                if it.page.screenshot:
+                    self.evidence(session, capture, document, True, screenshot=it.page.screenshot)
+                else:
+                    self.evidence(session, capture, document, True)
         except Exception as exc:
             log.exception("evidence capture failed for %s", it.page.url)
             it.outcome.note = _join(it.outcome.note, f"evidence capture failed: {type(exc).__name__}: {exc}")

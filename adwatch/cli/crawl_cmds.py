@@ -93,17 +93,37 @@ def exit_code(summaries) -> int:  # type: ignore[no-untyped-def]
 )
 @click.option("--ignore-robots", is_flag=True, help="With --url: do not obey robots.txt (authority only).")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run.")
+@click.option(
+    "--worker",
+    "as_worker",
+    is_flag=True,
+    help="Serve crawls queued in Redis until stopped (needs ADWATCH_REDIS_URL).",
+)
+@click.option("--sources", "only_sources", help="With --worker: serve only these sources (comma-separated).")
 @click.option("--trigger", default="manual", hidden=True)
 @click.option("-v", "--verbose", is_flag=True, help="Also print the crawl log on stderr.")
-def crawl(source, url, max_pages, max_depth, render, ignore_robots, fresh, trigger, verbose) -> None:  # type: ignore[no-untyped-def]
-    """Crawl a configured SOURCE now, or an ad-hoc site with --url.
+def crawl(
+    source, url, max_pages, max_depth, render, ignore_robots, fresh, as_worker, only_sources, trigger, verbose
+) -> None:  # type: ignore[no-untyped-def]
+    """Crawl a configured SOURCE now, or an ad-hoc site with --url; or serve as a --worker.
 
     Shows live progress on a terminal and a summary at the end. A run interrupted (Ctrl-C, SIGTERM,
     a crash) is resumed by the next crawl of the same source without refetching stored pages.
+
+    With ADWATCH_REDIS_URL set, the crawl is queued in Redis and shared by every worker
+    (`adwatch crawl --worker`); this command works on it as one more worker and returns when
+    the crawl is drained.
     """
     from crawler.runner import CrawlJob, run_crawls
     from crawler.runs import reap_dead_runs
 
+    if as_worker:
+        if source or url:
+            raise click.UsageError("--worker serves queued crawls; give no SOURCE or --url")
+        serve_worker(only_sources, verbose)
+        return
+    if only_sources:
+        raise click.UsageError("--sources goes with --worker")
     if bool(source) == bool(url):
         raise click.UsageError("give either SOURCE or --url URL")
     if source and any(v is not None for v in (max_pages, max_depth, render)) or (source and ignore_robots):
@@ -121,9 +141,12 @@ def crawl(source, url, max_pages, max_depth, render, ignore_robots, fresh, trigg
         _sync_sources(db, s)
         name = source
     progress = sys.stderr.isatty() and not verbose
-    summaries = run_crawls(
-        db, s, [CrawlJob(name, trigger=trigger, fresh=fresh)], progress=progress, log_to_stderr=verbose
-    )
+    if s.redis_url:
+        summaries = [distributed_crawl(db, s, name, trigger, progress, verbose)]
+    else:
+        summaries = run_crawls(
+            db, s, [CrawlJob(name, trigger=trigger, fresh=fresh)], progress=progress, log_to_stderr=verbose
+        )
     for summary in summaries:
         print_summary(summary)
     code = exit_code(summaries)
@@ -131,6 +154,58 @@ def crawl(source, url, max_pages, max_depth, render, ignore_robots, fresh, trigg
         reason = {1: "crawl failed", 130: "crawl cancelled; run it again to resume", 3: "crawl skipped"}[code]
         click.echo(f"adwatch: {reason}", err=True)
         sys.exit(code)
+
+
+def serve_worker(only_sources: str | None, verbose: bool) -> None:
+    """``crawl --worker``: serve the runs queued in Redis until SIGTERM/SIGINT."""
+    from crawler.distributed.worker import run_worker
+
+    s = settings()
+    if not s.redis_url:
+        raise click.UsageError("--worker needs ADWATCH_REDIS_URL (the Redis server the workers share)")
+    names = {n.strip() for n in only_sources.split(",") if n.strip()} if only_sources else None
+    db = database()
+    from crawler.distributed.connection import connect_redis
+    from crawler.distributed.frontier import Frontier
+
+    frontier = Frontier(connect_redis(s))
+    _sync_sources(db, s)
+    click.echo(
+        f"worker {frontier.worker_id}: serving {', '.join(sorted(names)) if names else 'every source'} "
+        f"from Redis {s.redis_url_safe}; Ctrl-C to stop",
+        err=True,
+    )
+    worker = run_worker(db, s, sources=names, frontier=frontier, log_to_stderr=verbose)
+    click.echo(f"worker {frontier.worker_id} stopped; log: {worker.log_path}", err=True)
+
+
+def distributed_crawl(db, s, name: str, trigger: str, progress: bool, verbose: bool):  # type: ignore[no-untyped-def]
+    """Queue the crawl of ``name`` in Redis, work on it as one more worker until it is drained."""
+    from crawler.context import RunSummary
+    from crawler.distributed.connection import connect_redis
+    from crawler.distributed.frontier import Frontier
+    from crawler.distributed.seed import seed_run
+    from crawler.distributed.worker import run_summary, run_worker
+    from crawler.runs import RunAlreadyActive
+
+    frontier = Frontier(connect_redis(s))
+    try:
+        run_id = seed_run(db, s, frontier, name, trigger)
+    except RunAlreadyActive as exc:
+        return RunSummary(source=name, run_id=0, status="skipped", stop_reason=str(exc))
+    log_path = str(s.logs_dir / f"run-{run_id}.log")
+    worker = run_worker(
+        db, s, only_run=run_id, frontier=frontier, log_path=log_path, progress=progress, log_to_stderr=verbose
+    )
+    summary = run_summary(db, run_id, name, log_path)
+    if summary.status == "running":  # stopped before the crawl was drained: the other workers go on
+        mine = worker.summaries.get(run_id)
+        summary.status = "cancelled"
+        summary.stop_reason = (
+            f"this process stopped ({mine.stop_reason if mine else 'before crawling'}); "
+            "the crawl goes on with the other workers"
+        )
+    return summary
 
 
 def adhoc(db, url, max_pages, max_depth, render, ignore_robots) -> str:  # type: ignore[no-untyped-def]

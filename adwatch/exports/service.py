@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -139,6 +140,67 @@ def _write_list(
     return count
 
 
+def _checked_output(output: Path) -> Path:
+    output = output.expanduser().resolve()
+    if output.is_dir():
+        raise AdWatchError(f"--output {output} is a directory; give a file name")
+    if not output.parent.is_dir():
+        raise AdWatchError(f"cannot write {output}: directory {output.parent} does not exist")
+    return output
+
+
+def _write_atomically(output: Path, write: Callable[[Path], int]) -> tuple[int, str, int]:
+    """``write(tmp)`` beside ``output``, hashed, then renamed into place: a failed export leaves no
+    half-written file. Returns (items written, sha256, bytes)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        count = write(tmp)
+        digest, size = sha256_file(tmp)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count, digest, size
+
+
+def _audit_export(
+    db: Database,
+    exporter: Exporter,
+    created_at: dt.datetime,
+    ip: str | None,
+    output: Path,
+    fmt: str,
+    filters: dict[str, Any],
+    count: int,
+    digest: str,
+    size: int,
+) -> ExportResult:
+    """Every export is an audit event: who, when, filters and the file's hash."""
+    with db.session() as s:
+        event = AuditEvent(
+            at=created_at,
+            user_id=exporter.user_id,
+            username=exporter.name,
+            action=EXPORT_ACTION,
+            target_type="export",
+            target_id=digest,
+            detail={
+                "format": fmt,
+                "filters": filters,
+                "items": count,
+                "sha256": digest,
+                "bytes": size,
+                "file": output.name,
+            },
+            ip=ip,
+        )
+        s.add(event)
+        s.flush()
+        audit_id = event.id
+    return ExportResult(output, fmt, count, digest, size, created_at, audit_id)
+
+
 def export_evidence(
     db: Database,
     settings: Settings,
@@ -154,48 +216,18 @@ def export_evidence(
         raise AdWatchError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     if exporter.role is not None and not can_export(exporter.role):
         raise ExportForbidden(f"role {exporter.role!r} may not export evidence")
-    output = output.expanduser().resolve()
-    if output.is_dir():
-        raise AdWatchError(f"--output {output} is a directory; give a file name")
-    if not output.parent.is_dir():
-        raise AdWatchError(f"cannot write {output}: directory {output.parent} does not exist")
+    output = _checked_output(output)
     created_at = utcnow()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> int:
         with db.session() as s:
             rows = RowReader(s, filters, settings.evidence_dir)
             if fmt == "zip":
-                count = write_bundle(rows, tmp, created_at, exporter.name, filters, progress)
-            else:
-                count = _write_list(rows, fmt, tmp, created_at, exporter, filters, progress)
-        digest, size = sha256_file(tmp)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
-    with db.session() as s:
-        event = AuditEvent(
-            at=created_at,
-            user_id=exporter.user_id,
-            username=exporter.name,
-            action=EXPORT_ACTION,
-            target_type="export",
-            target_id=digest,
-            detail={
-                "format": fmt,
-                "filters": filters.to_dict(),
-                "items": count,
-                "sha256": digest,
-                "bytes": size,
-                "file": output.name,
-            },
-            ip=ip,
-        )
-        s.add(event)
-        s.flush()
-        audit_id = event.id
-    return ExportResult(output, fmt, count, digest, size, created_at, audit_id)
+                return write_bundle(rows, tmp, created_at, exporter.name, filters, progress)
+            return _write_list(rows, fmt, tmp, created_at, exporter, filters, progress)
+
+    count, digest, size = _write_atomically(output, write)
+    return _audit_export(db, exporter, created_at, ip, output, fmt, filters.to_dict(), count, digest, size)
 
 
 def export_summary(
@@ -214,44 +246,16 @@ def export_summary(
 
     if exporter.role is not None and not can_export(exporter.role):
         raise ExportForbidden(f"role {exporter.role!r} may not export statistics")
-    output = output.expanduser().resolve()
-    if not output.parent.is_dir():
-        raise AdWatchError(f"cannot write {output}: directory {output.parent} does not exist")
+    output = _checked_output(output)
     created_at = utcnow()
     with db.session() as s:
         source_id = resolve_source(s, source) if source else None
         summary = supervision_summary(compute_stats(s, since, until, source_id))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> int:
         write_summary_xlsx(summary, tmp, unit)
-        digest, size = sha256_file(tmp)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return int(summary["totals"]["items"])
+
+    count, digest, size = _write_atomically(output, write)
     filters = {"since": iso(since), "until": iso(until), "source": source}
-    with db.session() as s:
-        event = AuditEvent(
-            at=created_at,
-            user_id=exporter.user_id,
-            username=exporter.name,
-            action=EXPORT_ACTION,
-            target_type="export",
-            target_id=digest,
-            ip=ip,
-            detail={
-                "format": "summary-xlsx",
-                "filters": filters,
-                "items": summary["totals"]["items"],
-                "sha256": digest,
-                "bytes": size,
-                "file": output.name,
-            },
-        )
-        s.add(event)
-        s.flush()
-        audit_id = event.id
-    return ExportResult(
-        output, "summary-xlsx", summary["totals"]["items"], digest, size, created_at, audit_id
-    )
+    return _audit_export(db, exporter, created_at, ip, output, "summary-xlsx", filters, count, digest, size)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import signal
+import socket
+import subprocess
+import time
 
 import pytest
 from sqlalchemy import select, update
 
 from adwatch.db import Database
-from adwatch.models import CrawlRun, Source
+from adwatch.models import ApprovalFinding, Artifact, CrawlRun, Document, ReviewItem, Source
 from adwatch.settings import Settings
 from adwatch.timeutil import fmt_china, utcnow
 from crawler.runs import finish_run, start_run
-from tests.crawler.conftest import Stored, adwatch, assert_ok, write_source
+from tests.crawler.conftest import Stored, adwatch, assert_ok, start_adwatch, write_source
 
 
 def test_sources_validate_names_file_line_and_field(sqlite_settings: Settings) -> None:
@@ -170,12 +175,12 @@ def test_crawl_needs_a_source_or_a_url(sqlite_settings: Settings) -> None:
 
 
 @pytest.mark.slow
-def test_demo_crawls_every_demo_source_and_prints_the_summary(
+def test_demo_crawls_classifies_links_and_queues_every_demo_source(
     sqlite_settings: Settings, stored_sqlite: Stored
 ) -> None:
     from adwatch.demo_site import demo_pages
 
-    result = adwatch(sqlite_settings, "demo", timeout=600)
+    result = adwatch(sqlite_settings, "demo", "--no-serve", timeout=600)
     assert_ok(result)
     for name in ("demo-portal", "demo-sitemap", "demo-rss", "demo-atom", "demo-search", "demo-feed-js"):
         assert f"  {name}  finished" in result.stdout
@@ -187,4 +192,63 @@ def test_demo_crawls_every_demo_source_and_prints_the_summary(
     assert not any("private" in p for p in stored_paths)  # robots.txt obeyed
     js = [c for c in stored_sqlite.captures() if c.render == "browser"]
     assert len(js) == 2
-    assert "stored:" in result.stdout
+    assert "stored:" in result.stdout and "approval records:" in result.stdout
+
+    # Classified, linked and queued: the flagged demo pages wait for review with their evidence.
+    with stored_sqlite.db.session() as s:
+        flagged = {
+            d.url.split("/", 3)[3]
+            for d in s.scalars(select(Document).join(ReviewItem, ReviewItem.document_id == Document.id))
+        }
+        findings = {f.kind for f in s.scalars(select(ApprovalFinding))}
+        kinds = {a.kind for a in s.scalars(select(Artifact))}
+    violating = {p.path.lstrip("/") for p in demo_pages() if set(p.expected_labels) - {"medical_ad"}}
+    assert len(violating & flagged) >= 0.8 * len(violating), violating - flagged
+    assert {"approval_missing", "approval_unknown", "approval_expired"} <= findings
+    assert {"raw", "warc", "screenshot"} <= kinds
+
+
+@pytest.mark.slow
+def test_demo_serves_the_web_app_and_its_printed_users_can_log_in(sqlite_settings: Settings) -> None:
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = start_adwatch(sqlite_settings, "demo", "--web-port", str(port))
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, f"demo ended early:\n{''.join(lines)}\n{proc.stderr.read()[-3000:]}"
+            lines.append(line)
+            if "AdWatch web app:" in line:
+                break
+        users = {
+            m.group(1): m.group(3) for m in re.finditer(r"^  (demo_\w+) +(\w+) +(\S+)$", "".join(lines), re.M)
+        }
+        assert set(users) == {"demo_admin", "demo_staff", "demo_reviewer", "demo_enforcer"}
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for _ in range(100):
+                try:
+                    page = client.get("/login")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert page.status_code == 200
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            form = {"username": "demo_reviewer", "password": users["demo_reviewer"]}
+            if token:
+                form["csrf_token"] = token.group(1)
+            client.post("/login", data=form, follow_redirects=True)
+            queue = client.get("/queue", follow_redirects=True)
+            assert queue.status_code == 200 and "demo_reviewer" in queue.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from pipelines.extract import extract
 from tests.pipelines.pages import (
@@ -137,3 +138,10 @@ def test_wechat_article_account_and_publish_time_from_scripts() -> None:
     assert page.author == "某某医美研究所"
     assert page.published_at == dt.datetime(2025, 10, 28, 2, 0, tzinfo=dt.UTC)
     assert ARTICLE[2] in page.text and page.title == "冬季补水，这支水光针就够了"
+
+
+def test_a_feed_whose_best_block_climbs_to_an_unscored_container() -> None:
+    # The demo site's JavaScript feed as Chromium leaves it: the best post climbs to <main>.
+    html = (Path(__file__).parent / "data" / "rendered_feed.html").read_text(encoding="utf-8")
+    page = extract(html, "http://127.0.0.1/feed/")
+    assert "水光针体验价199" in page.text and "光子嫩肤" in page.text

@@ -54,6 +54,13 @@ def test_a_medical_ad_citing_no_number_is_missing_one(db):
         assert link(s, "玻尿酸是什么？一篇科普", medical=False)[1] == []
 
 
+def test_a_page_that_is_no_ad_gets_no_finding_whatever_it_cites(db):
+    # A regulator's notice naming the numbers of the clinics it punished is not an advertisement.
+    with db.session() as s:
+        make_record(s, NUMBER, content=APPROVED, institution="别的医疗美容诊所")
+        assert link(s, f"关于查处违法医疗广告的通报：{NUMBER} 已撤销。", medical=False)[1] == []
+
+
 def test_a_number_not_in_the_records_is_unknown(db):
     with db.session() as s:
         doc, kinds = link(s, ad())

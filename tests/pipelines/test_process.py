@@ -182,7 +182,7 @@ def test_a_failing_hook_loses_nothing(db: Database) -> None:
     def broken(session, capture, document, flagged):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    [outcome] = PagePipeline(db, evidence=broken).process_many(
+    [outcome] = PagePipeline(db, classifier=KeywordClassifier(), evidence=broken).process_many(
         [fetched("http://farm.example/ad", content_farm_page())]
     )
     assert (

@@ -197,3 +197,12 @@ def test_the_app_repairs_search_triggers_a_table_rebuild_dropped(db, settings, m
         late = flag(s, text="修复后新增的文档：热玛吉团购", title="团购").id
     assert ids(db, q="热玛吉团购") == [late]
     assert set(ids(db, q="包拿证")) == {mixed["training"]}  # the old documents are still found
+
+
+def test_postgresql_indexes_every_character_pair_of_long_multibyte_text(db):
+    if db.dialect != "postgresql":
+        pytest.skip("the bigram function is PostgreSQL's")
+    body = "玻尿酸💉水光针，ＶＸ：meiyan2026。" * 3000  # 72,000 characters, some outside the BMP
+    with db.engine.begin() as conn:
+        grams = conn.execute(text("SELECT adwatch_bigrams(:t)"), {"t": body}).scalar_one()
+    assert sorted(grams) == sorted({body[i : i + 2] for i in range(len(body) - 1)})

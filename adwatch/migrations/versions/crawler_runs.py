@@ -13,7 +13,7 @@ from alembic import op
 import adwatch.models
 
 revision: str = "crawler01"
-down_revision: str | None = "0001"
+down_revision: str | None = "review01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

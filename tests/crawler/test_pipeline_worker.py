@@ -1,0 +1,48 @@
+"""The pipeline worker processes live and die with their crawl process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from adwatch.settings import Settings
+
+CRAWL_PROCESS = r"""
+import sys, time
+from adwatch.settings import load_settings
+from adwatch.db import Database
+from crawler.pipeline_worker import make_worker
+settings = load_settings({"ADWATCH_HOME": sys.argv[1]})
+worker = make_worker(settings, Database(settings), None)
+worker.submit([]).result()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_killed_crawl_process_leaves_no_pipeline_worker_behind(sqlite_settings: Settings) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRAWL_PROCESS, str(sqlite_settings.home)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert children
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [c for c in children if _alive(c)], "pipeline workers outlived their crawl process"
