@@ -44,6 +44,23 @@ INTERACTIONS: dict[str, tuple[tuple[str, ...], ...]] = {
     "warning+promise": (("warning_frames",), ("guarantee", "efficacy", "absolute")),
     "warning+call": (("warning_frames",), ("calls_to_action", "contact")),
     "procedure+call": (("procedures", "drugs_devices"), ("calls_to_action", "contact")),
+    # a frame that names a procedure and gives a way to buy it: the core of disguised_ad
+    "frame+procedure+call": (
+        ("disguise_frames",),
+        ("procedures", "drugs_devices"),
+        ("calls_to_action", "contact"),
+    ),
+    "frame+contact": (("disguise_frames",), ("contact",)),
+    "venue+call": (("venues",), ("calls_to_action", "contact")),
+    "venue+procedure+call": (("venues",), ("procedures", "drugs_devices"), ("calls_to_action", "contact")),
+    "unapproved+call": (("unapproved",), ("calls_to_action", "contact")),
+    "anxiety+call": (("anxiety",), ("calls_to_action", "contact")),
+    "promise+call": (("guarantee", "efficacy", "absolute", "comparison"), ("calls_to_action", "contact")),
+    # warnings, complaints and news quote violating copy: these let the model discount it
+    "warning+training": (("warning_frames",), ("training",)),
+    "warning+unapproved": (("warning_frames",), ("unapproved",)),
+    "warning+venue": (("warning_frames",), ("venues",)),
+    "warning+anxiety": (("warning_frames",), ("anxiety",)),
 }
 LEXICON_FEATURES: tuple[str, ...] = tuple(f"lex:{c}" for c in CATEGORIES) + tuple(
     f"and:{k}" for k in INTERACTIONS

@@ -34,7 +34,9 @@ SEED = 20261123
 PARAMS: dict[str, Any] = {
     "ngram_sizes": [1, 2, 3],
     "min_df": 2,
-    "C": 32.0,
+    # n-gram values are presence / sqrt(length), i.e. small: weak regularisation fits them best.
+    # Chosen by 5-fold out-of-fold micro-F1 on the train split (32, 128, 512, 2048), never on test.
+    "C": 512.0,
     "lexicon_scale": 1.0,
     "max_ngrams": 12_000,
     "cv_folds": 5,
