@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from adwatch.db import Database, open_database
+from typing import TYPE_CHECKING
+
 from adwatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from adwatch.db import Database
 
 
 def settings() -> Settings:
@@ -13,5 +17,9 @@ def settings() -> Settings:
 
 
 def database() -> Database:
-    """The migrated database named by the settings (raises DatabaseUnavailable with a clear message)."""
+    """The migrated database named by the settings (raises DatabaseUnavailable with a clear message).
+
+    Imported here, not at the top: ``adwatch classify`` and ``--help`` never need SQLAlchemy."""
+    from adwatch.db import open_database
+
     return open_database(settings())

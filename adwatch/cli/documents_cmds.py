@@ -13,7 +13,6 @@ import click
 
 from adwatch.cli.common import database
 from adwatch.errors import AdWatchError
-from pipelines.export import count_documents, export_documents
 
 
 @click.group()
@@ -51,6 +50,8 @@ def _output(path: str) -> Iterator[TextIO]:
 @click.option("--output", "-o", "output", required=True, help="JSONL file to write, or - for stdout.")
 def export_cmd(output: str) -> None:
     """Every stored document, one JSON object a line (CONTRACT.md format)."""
+    from pipelines.export import count_documents, export_documents
+
     db = database()
     try:
         with db.session() as session, _output(output) as out:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from adwatch.cli.common import database, settings
 from adwatch.errors import AdWatchError
-from adwatch.exports.filters import STATUSES, ExportFilters, parse_moment
-from adwatch.exports.rows import resolve_source
-from adwatch.exports.service import FORMATS, Exporter, export_evidence, export_summary, exporter_named
-from adwatch.exports.stats import compute_stats, stats_charts
-from adwatch.exports.verify import VerifyReport, extract_bundle, verify_bundle, verify_store
+from adwatch.exports.filters import FORMATS, STATUSES, ExportFilters, parse_moment
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from adwatch.exports.verify import VerifyReport
 
 PROGRESS_EVERY = 1000
 
@@ -64,6 +64,8 @@ def export(
     user_name: str | None,
 ) -> None:
     """Export the evidence list (XLSX/CSV) or a bundle (ZIP) with manifest and extraction record."""
+    from adwatch.exports.service import Exporter, export_evidence, exporter_named
+
     filters = ExportFilters.from_options(status, label, source, since, until, institution)
     db = database()
     exporter = exporter_named(db, user_name) if user_name else Exporter.command_line()
@@ -104,6 +106,8 @@ def _print_report(report: VerifyReport) -> None:
 )
 def verify(bundle: Path | None, extract_to: Path | None) -> None:
     """Re-hash every stored artifact, or every file of BUNDLE against its manifest; exit 1 if any changed."""
+    from adwatch.exports.verify import extract_bundle, verify_bundle, verify_store
+
     if bundle is None:
         if extract_to is not None:
             raise AdWatchError("--extract needs a BUNDLE.zip")
@@ -137,6 +141,8 @@ def capture(limit: int | None, no_screenshots: bool) -> None:
 
 
 def _table(console: Console, title: str, columns: list[str], rows: list[list[object]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i == 0 else "right")
@@ -174,6 +180,12 @@ def stats(
     user_name: str | None,
 ) -> None:
     """Counts by label, source, status and week; approval findings; reviewers and their agreement."""
+    from rich.console import Console
+
+    from adwatch.exports.rows import resolve_source
+    from adwatch.exports.service import Exporter, export_summary, exporter_named
+    from adwatch.exports.stats import compute_stats, stats_charts
+
     start = parse_moment(since) if since else None
     end = parse_moment(until, end_of_day=True) if until else None
     db = database()

@@ -10,6 +10,8 @@ from adwatch.errors import AdWatchError
 from adwatch.labels import FINDINGS, LABELS
 from adwatch.timeutil import CHINA, iso
 
+FORMATS = ("xlsx", "csv", "zip")  # evidence list (xlsx, csv) or bundle (zip)
+
 # `--status` values and the review-item statuses each one covers. "pending" means not decided for
 # good yet (escalated items are still waiting for a senior reviewer).
 STATUSES: dict[str, tuple[str, ...]] = {

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from adwatch.db import Database
 from adwatch.errors import AdWatchError
 from adwatch.exports.bundle import LIST_SHEET, write_bundle
-from adwatch.exports.filters import ExportFilters
+from adwatch.exports.filters import FORMATS, ExportFilters
 from adwatch.exports.rows import COLUMNS, HEADERS, WRAPPED, EvidenceRow, RowReader
 from adwatch.exports.writers import CsvWriter, XlsxWriter
 from adwatch.models import AuditEvent, User
@@ -32,7 +32,6 @@ from adwatch.settings import Settings
 from adwatch.timeutil import fmt_china, iso, utcnow
 from pipelines.evidence.store import sha256_file
 
-FORMATS = ("xlsx", "csv", "zip")
 EXPORT_ROLES = ("enforcement", "admin")
 EXPORT_ACTION = "export"
 
