@@ -231,7 +231,10 @@ class PagePipeline:
         fresh = [it for it in items if it.store]
         for it in fresh:
             self._prepare(it)
-        self._tick("prepare", t)
+        t = self._tick("prepare", t)
+        if self.classifier is not None:
+            self._classify_all([it for it in fresh if it.extracted is not None and it.extracted.text])
+            self._tick("classify", t)
         if fresh:
             self._write_with_retries(fresh)
         self._fill_known(items)
@@ -308,15 +311,35 @@ class PagePipeline:
             it.facts = document_facts(text)
             t = self._tick("facts", t)
             it.signature = text_signature(text)
-            t = self._tick("signature", t)
-            if self._classify is not None and text:
-                it.result = self._classify(text, title=it.extracted.title)
-                self._tick("classify", t)
+            self._tick("signature", t)
         except Exception as exc:  # a hostile page must not stop the crawl
             log.exception("processing %s failed", page.url)
             outcome.error = f"could not process {page.url}: {type(exc).__name__}: {exc}"
             it.extracted = None
             it.result = None
+
+    def _classify_all(self, items: list[_Prepared]) -> None:
+        """One ``classify_many`` call for the batch when the classifier has it (its lexicon and
+        feature stages work on many texts at once); a page it fails on is classified alone, so
+        one hostile text costs only its own labels."""
+        texts = [(it.extracted.text, it.extracted.title) for it in items]  # type: ignore[union-attr]
+        many = getattr(self.classifier, "classify_many", None)
+        if many is not None:
+            try:
+                for it, result in zip(items, many(texts), strict=True):
+                    it.result = result
+                return
+            except Exception:
+                log.exception(
+                    "classifying a batch of %d pages failed; classifying them one by one", len(items)
+                )
+        for it, (text, title) in zip(items, texts, strict=True):
+            try:
+                it.result = self._classify(text, title=title)
+            except Exception as exc:
+                log.exception("classifying %s failed", it.page.url)
+                it.outcome.error = f"could not classify {it.page.url}: {type(exc).__name__}: {exc}"
+                it.result = None
 
     # ---- writing -----------------------------------------------------------------------------
 
