@@ -54,7 +54,9 @@ class Settings:
     misfire_grace_seconds: int = 3600
     resume_max_age_seconds: int = 12 * 3600  # a crawl interrupted longer ago starts afresh
     database_outage_seconds: int = 600  # how long a crawl's writes wait for a database that went away
-    pipeline_workers: int = 1  # processes running the page pipeline during a crawl; 0 = a thread
+    pipeline_workers: int = (
+        1  # processes running the page pipeline during a crawl; 0 = a thread (env default: cores, ≤ 4)
+    )
     display_tz: str = CHINA_TZ
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -144,7 +146,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         run_heartbeat_seconds=_int(env, "ADWATCH_RUN_HEARTBEAT_SECONDS", Settings.run_heartbeat_seconds),
         run_stale_seconds=_int(env, "ADWATCH_RUN_STALE_SECONDS", Settings.run_stale_seconds),
         misfire_grace_seconds=_int(env, "ADWATCH_MISFIRE_GRACE_SECONDS", Settings.misfire_grace_seconds),
-        pipeline_workers=_int(env, "ADWATCH_PIPELINE_WORKERS", Settings.pipeline_workers),
+        # The pipeline costs about twice the crawl's CPU per page: one process per core keeps up.
+        pipeline_workers=_int(env, "ADWATCH_PIPELINE_WORKERS", min(4, os.cpu_count() or 1)),
         database_outage_seconds=_int(
             env, "ADWATCH_DATABASE_OUTAGE_SECONDS", Settings.database_outage_seconds
         ),

@@ -36,7 +36,12 @@ def redis_url() -> Iterator[str]:
 
 def make_settings(home: Path, database_url: str | None = None, **env: str) -> Settings:
     """Settings for a test: everything under ``home``, nothing read from the real environment."""
-    mapping = {"ADWATCH_HOME": str(home), "ADWATCH_SOURCES_DIR": str(home / "sources"), **env}
+    mapping = {
+        "ADWATCH_HOME": str(home),
+        "ADWATCH_SOURCES_DIR": str(home / "sources"),
+        "ADWATCH_PIPELINE_WORKERS": "1",  # small test crawls: one pipeline process starts fastest
+        **env,
+    }
     if database_url:
         mapping["ADWATCH_DATABASE_URL"] = database_url
     return load_settings(mapping)
