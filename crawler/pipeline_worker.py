@@ -36,7 +36,7 @@ _pipeline: Any = None
 _db: Any = None
 
 
-def _init_process(settings: Settings, log_path: str | None) -> None:
+def _init_process(settings: Settings, log_path: str | None, parent: int | None = None) -> None:
     global _pipeline, _db
     import signal
 
@@ -44,7 +44,9 @@ def _init_process(settings: Settings, log_path: str | None) -> None:
     # kill a worker in the middle of a batch (the parent waits for it, then closes the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # The crawl process's pid comes from the crawl process itself: killed while this one was still
+    # starting, os.getppid() here would already name init.
+    threading.Thread(target=_exit_with_parent, args=(parent or os.getppid(),), daemon=True).start()
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.INFO)
@@ -90,7 +92,7 @@ class ProcessWorker:
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_process,
-            initargs=(settings, log_path),
+            initargs=(settings, log_path, os.getpid()),
         )
 
     def submit(self, pages: list[Any]) -> Future[list[Any]]:

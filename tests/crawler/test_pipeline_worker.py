@@ -46,3 +46,37 @@ def test_a_killed_crawl_process_leaves_no_pipeline_worker_behind(sqlite_settings
     while any(_alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [c for c in children if _alive(c)], "pipeline workers outlived their crawl process"
+
+
+KILLED_WHILE_STARTING = r"""
+import sys, time
+from adwatch.settings import load_settings
+from adwatch.db import Database
+from crawler.pipeline_worker import make_worker
+settings = load_settings({"ADWATCH_HOME": sys.argv[1]})
+worker = make_worker(settings, Database(settings), None)
+worker.submit([])
+print("spawning", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_crawl_killed_while_its_worker_starts_leaves_none_behind(sqlite_settings: Settings) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_STARTING, str(sqlite_settings.home)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "spawning"
+        # Killed at once: the worker is still starting its interpreter.
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [c for c in children if _alive(c)], "a pipeline worker outlived its crawl process"
