@@ -408,25 +408,8 @@ def sources_add(
 
     db = database()
     if file:
-        if any(
-            [
-                name,
-                kind,
-                urls,
-                search_url,
-                keywords,
-                allow,
-                deny,
-                render,
-                schedule,
-                max_pages,
-                max_depth,
-                delay,
-                concurrency,
-                ignore_robots,
-                disabled,
-            ]
-        ):
+        fields = click.get_current_context().params
+        if any(value for key, value in fields.items() if key not in ("file", "replace")):
             raise click.UsageError("--file takes the whole definition; give no other fields")
         defn, problems = load_source_file(file)
         if defn is None:

@@ -21,37 +21,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from check_corpus import LABELS, STYLES  # the same vocabulary: this script runs beside it
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"
-LABELS = [
-    "medical_ad",
-    "disguised_ad",
-    "false_promise",
-    "training_pitch",
-    "unapproved_product",
-    "unlicensed_practice",
-    "appearance_anxiety",
-]
-STYLES = {
-    "forum",
-    "social",
-    "news",
-    "qa",
-    "sms",
-    "recruitment",
-    "ecommerce",
-    "article",
-    "notice",
-    "review",
-    "complaint",
-    "research",
-    "job",
-    "admissions",
-    "salon",
-    "livestream",
-    "comment",
-    "other",
-}
 NOTICE_FILE = "neg_clinic_notice"
 JACCARD_LIMIT = 0.6
 

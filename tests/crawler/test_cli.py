@@ -252,3 +252,11 @@ def test_demo_serves_the_web_app_and_its_printed_users_can_log_in(sqlite_setting
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_sources_add_from_a_file_takes_no_other_fields(sqlite_settings: Settings) -> None:
+    path = sqlite_settings.home / "one.yaml"
+    path.write_text("name: one\nkind: list\nstart_urls: [https://a.example.cn/]\n", encoding="utf-8")
+    result = adwatch(sqlite_settings, "sources", "add", "--file", str(path), "--name", "two")
+    assert result.returncode == 2 and "--file takes the whole definition" in result.stderr
+    assert_ok(adwatch(sqlite_settings, "sources", "add", "--file", str(path), "--replace"))
