@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adwatch.db import Database
@@ -182,17 +182,20 @@ def resume_chain(db: Database, source_id: int, before_run: int, max_age: dt.time
 def record_stored_pages(db: Database, pages: list[Any], outcomes: list[Any]) -> None:
     """Remember which pages each run stored (and in which capture), for a later resume."""
     rows = [
-        CrawlRunPage(
-            run_id=page.run_id, url=page.url, final_url=page.final_url, capture_id=outcome.capture_id
-        )
+        {
+            "run_id": page.run_id,
+            "url": page.url,
+            "final_url": page.final_url,
+            "capture_id": outcome.capture_id,
+        }
         for page, outcome in zip(pages, outcomes, strict=True)
         if page.run_id is not None
         and getattr(outcome, "capture_id", None)
         and not getattr(outcome, "error", None)
     ]
     if rows:
-        with db.session() as s:
-            s.add_all(rows)
+        with db.writing() as s:
+            s.execute(insert(CrawlRunPage), rows)
 
 
 def stored_pages(db: Database, run_ids: list[int]) -> dict[str, int]:

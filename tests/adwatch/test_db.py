@@ -76,3 +76,35 @@ def test_head_read_from_files_is_alembics_head():
     from adwatch.db import alembic_config, head_revision
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def test_sqlite_writers_queue_on_a_lock_and_postgres_writers_do_not(db, settings):
+    """writing(): on SQLite one writer at a time, the next woken when the last commits."""
+    import threading
+    import time
+
+    events: list[str] = []
+    first_in = threading.Event()
+
+    def first() -> None:
+        with db.writing() as s:
+            s.add(Source(name="first", kind="list"))
+            first_in.set()
+            time.sleep(0.5)
+            events.append("first commits")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(10)
+    other = Database(settings)  # as another pipeline process would
+    with other.writing() as s:
+        events.append("second writes")
+        s.add(Source(name="second", kind="list"))
+    thread.join()
+    other.dispose()
+    if db.dialect == "sqlite":
+        assert events == ["first commits", "second writes"]
+    else:
+        assert events == ["second writes", "first commits"]
+    with db.session() as s:
+        assert sorted(s.scalars(select(Source.name))) == ["first", "second"]
