@@ -82,11 +82,12 @@ def assign_campaigns(session: Session, documents: list[tuple[int, TextSignature]
     founders: set[int] = set()
     for document_id, sig in documents:
         best: tuple[int, int] | None = None  # (distance, campaign)
-        for band, value in enumerate(sig.bands):
-            for campaign_id, fingerprint in index.get((band, value), ()):
-                distance = fingerprint_distance(sig.fingerprint, fingerprint)
-                if distance <= MAX_FINGERPRINT_DISTANCE and (best is None or (distance, campaign_id) < best):
-                    best = (distance, campaign_id)
+        # Pages of one site share bands with many others: check each candidate once, not per band.
+        candidates = {c for band, value in enumerate(sig.bands) for c in index.get((band, value), ())}
+        for campaign_id, fingerprint in candidates:
+            distance = fingerprint_distance(sig.fingerprint, fingerprint)
+            if distance <= MAX_FINGERPRINT_DISTANCE and (best is None or (distance, campaign_id) < best):
+                best = (distance, campaign_id)
         if best is None:
             placeholder = -(len(new_fingerprints) + 1)
             new_fingerprints[placeholder] = sig.fingerprint

@@ -161,8 +161,12 @@ def to_unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
+_BITS64 = (1 << 64) - 1
+
+
 def fingerprint_distance(a: int, b: int) -> int:
-    return (to_unsigned(a) ^ to_unsigned(b)).bit_count()
+    """Differing bits of two fingerprints, signed or not (two's complement: masking the XOR suffices)."""
+    return ((a ^ b) & _BITS64).bit_count()
 
 
 def estimated_jaccard(a: int, b: int) -> float:
