@@ -39,7 +39,7 @@ from pipelines.dedup import TextSignature, body_sha256, text_signature, url_key
 from pipelines.extract import Extracted, extract
 from pipelines.facts import document_facts
 from pipelines.page import FetchedPage
-from pipelines.queue import record_classification
+from pipelines.queue import record_fresh_classifications
 from pipelines.store import DocRef, compress_body, existing_captures, insert_captures, insert_documents
 
 log = logging.getLogger("adwatch.pipelines")
@@ -105,6 +105,9 @@ class _Prepared:
     signature: TextSignature | None = None
     result: Any = None
     store: bool = True  # write a Capture (False: oversize, nothing to keep)
+    # What was inserted, kept so later stages need not load the rows back (with their blobs).
+    capture_row: dict[str, Any] = field(default_factory=dict)
+    document_row: dict[str, Any] = field(default_factory=dict)
 
 
 def storable(value: Any) -> Any:
@@ -356,7 +359,7 @@ class PagePipeline:
         outage_tries = 0
         while attempt < RETRIES:
             try:
-                with self.db.session() as session:
+                with self.db.writing() as session:
                     self._write(session, items)
                 if outage_started is not None:
                     log.warning("database is back after %.0f s", time.monotonic() - outage_started)
@@ -415,25 +418,24 @@ class PagePipeline:
         rows = []
         for it in items:
             page = it.page
-            rows.append(
-                {
-                    "source_id": page.source_id,
-                    "run_id": page.run_id,
-                    "url": storable(page.url[:8000]),
-                    "url_key": it.url_key,
-                    "final_url": storable((page.final_url or page.url)[:8000]),
-                    "status": page.status,
-                    "headers": storable(dict(page.headers)),
-                    "request_headers": storable(dict(page.request_headers)),
-                    "fetched_at": page.fetched_at,
-                    "content_type": it.content_type,
-                    "encoding": it.decoded.encoding if it.decoded else None,
-                    "render": page.render,
-                    "body": compress_body(page.body),
-                    "body_size": len(page.body),
-                    "sha256": it.sha256,
-                }
-            )
+            it.capture_row = {
+                "source_id": page.source_id,
+                "run_id": page.run_id,
+                "url": storable(page.url[:8000]),
+                "url_key": it.url_key,
+                "final_url": storable((page.final_url or page.url)[:8000]),
+                "status": page.status,
+                "headers": storable(dict(page.headers)),
+                "request_headers": storable(dict(page.request_headers)),
+                "fetched_at": page.fetched_at,
+                "content_type": it.content_type,
+                "encoding": it.decoded.encoding if it.decoded else None,
+                "render": page.render,
+                "body": compress_body(page.body),
+                "body_size": len(page.body),
+                "sha256": it.sha256,
+            }
+            rows.append(it.capture_row)
         inserted = insert_captures(session, rows)
         doc_rows = []
         mine: list[_Prepared] = []
@@ -446,7 +448,8 @@ class PagePipeline:
             it.outcome.capture_id, it.outcome.new = cid, True
             mine.append(it)
             if it.extracted is not None and it.outcome.error is None:
-                doc_rows.append(self._document_row(it, cid))
+                it.document_row = self._document_row(it, cid)
+                doc_rows.append(it.document_row)
         doc_ids = insert_documents(session, doc_rows)
         for it in mine:
             it.outcome.document_id = doc_ids.get(it.outcome.capture_id)
@@ -470,19 +473,17 @@ class PagePipeline:
                 it.outcome.campaign_id, it.outcome.campaign_size = group.campaign_id, group.size
         t = self._tick("group", t)
 
-        for it in with_docs:
-            if it.result is None:
-                continue
-            ref = self._ref(it)
-            it.outcome.review_item_id = record_classification(
-                session,
-                ref,
-                it.result,
-                findings=it.outcome.findings,
-                campaign_size=it.outcome.campaign_size or 1,
-                fresh=True,
-            )
-            it.outcome.labels = list(it.result.labels)
+        classified = [it for it in with_docs if it.result is not None]
+        item_ids = record_fresh_classifications(
+            session,
+            [
+                (self._ref(it), it.result, it.outcome.findings, it.outcome.campaign_size or 1)
+                for it in classified
+            ],
+        )
+        for it, item_id in zip(classified, item_ids, strict=True):
+            it.outcome.review_item_id = item_id
+            it.outcome.labels = list(it.result.labels)  # type: ignore[union-attr]
         t = self._tick("queue", t)
 
         if self.evidence is not None:
@@ -522,9 +523,15 @@ class PagePipeline:
             campaign_id=it.outcome.campaign_id,
         )
 
+    @staticmethod
+    def _transient(model: type[Any], row: dict[str, Any], row_id: int | None) -> Any:
+        """The row just inserted, as an object outside the session: the hooks read its fields
+        without a SELECT of the stored row (and its body blob), and nothing is written through it."""
+        return model(id=row_id, **row)
+
     def _run_linker(self, session: Session, it: _Prepared) -> list[str]:
         assert self.linker is not None
-        document = session.get(Document, it.outcome.document_id)
+        document = self._transient(Document, it.document_row, it.outcome.document_id)
         try:
             with session.begin_nested():
                 return list(self.linker(session, document, it.result) or [])
@@ -537,8 +544,12 @@ class PagePipeline:
         assert self.evidence is not None
         if not (it.outcome.labels or it.outcome.findings):
             return  # evidence is kept for flagged pages only; loading rows for the rest costs ~1 ms
-        capture = session.get(Capture, it.outcome.capture_id)
-        document = session.get(Document, it.outcome.document_id) if it.outcome.document_id else None
+        capture = self._transient(Capture, it.capture_row, it.outcome.capture_id)
+        document = (
+            self._transient(Document, it.document_row, it.outcome.document_id)
+            if it.outcome.document_id
+            else None
+        )
         try:
             with session.begin_nested():
                 if it.page.screenshot:

@@ -149,3 +149,72 @@ def record_classification(
         ],
     )
     return item_id
+
+
+def record_fresh_classifications(
+    session: Session,
+    entries: Sequence[tuple[DocumentLike, ClassifierVerdict, Sequence[str], int]],
+) -> list[int | None]:
+    """``record_classification(..., fresh=True)`` for many documents at once: three statements in all.
+
+    Each entry is (document, verdict, findings, campaign size), every document stored in this very
+    transaction (so no earlier Classification or ReviewItem can exist). Returns one ReviewItem id
+    (or None when unlabelled) per entry, in order.
+    """
+    if not entries:
+        return []
+    now = utcnow()
+    plain = [_plain(result) for _, result, _, _ in entries]
+    session.execute(
+        insert(Classification),
+        [
+            {
+                "document_id": document.id,
+                "model_version": model,
+                "labels": labels,
+                "scores": scores,
+                "evidence": evidence,
+                "created_at": now,
+            }
+            for (document, _, _, _), (labels, scores, evidence, model) in zip(entries, plain, strict=True)
+        ],
+    )
+    queued = [i for i, (labels, _, _, _) in enumerate(plain) if labels]
+    ids: list[int | None] = [None] * len(entries)
+    if not queued:
+        return ids
+    rows = []
+    for i in queued:
+        document, _, findings, size = entries[i]
+        labels, scores, _, _ = plain[i]
+        findings = list(dict.fromkeys(findings))
+        rows.append(
+            {
+                "document_id": document.id,
+                "source_id": document.source_id,
+                "title": document.title,
+                "url": document.url,
+                "captured_at": document.fetched_at,
+                "created_at": now,
+                "updated_at": now,
+                "status": "pending",
+                "priority": priority_of(labels, scores, findings, size),
+                "max_score": max((scores.get(label, 0.0) for label in labels), default=0.0),
+                "labels": labels,
+                "findings": findings,
+                "campaign_size": size,
+            }
+        )
+    item_ids = session.scalars(
+        insert(ReviewItem).returning(ReviewItem.id, sort_by_parameter_order=True), rows
+    ).all()
+    label_rows = []
+    for i, item_id in zip(queued, item_ids, strict=True):
+        ids[i] = item_id
+        labels, scores, _, _ = plain[i]
+        label_rows.extend(
+            {"item_id": item_id, "label": label, "score": scores.get(label, 0.0)}
+            for label in dict.fromkeys(labels)
+        )
+    session.execute(insert(ReviewItemLabel), label_rows)
+    return ids

@@ -96,3 +96,44 @@ def test_priority_uses_all_violation_scores_not_medical_ad() -> None:
     assert priority_of(["medical_ad"], {"medical_ad": 0.99}, ["approval_unknown"], 5) > priority_of(
         ["medical_ad"], {"medical_ad": 0.99}, [], 1
     )
+
+
+def test_recording_many_fresh_verdicts_at_once_matches_one_by_one(db: Database) -> None:
+    """The crawl pipeline's batched path writes what record_classification(fresh=True) writes."""
+    from pipelines.queue import record_fresh_classifications
+
+    pipeline = PagePipeline(db)
+    urls = [f"http://farm.example/ad{i}" for i in range(3)]
+    outcomes = pipeline.process_many([fetched(u, content_farm_page()) for u in urls])
+    docs = [
+        DocRef(o.document_id, o.capture_id, None, o.url, f"t{i}", fetched(o.url, "").fetched_at, None)
+        for i, o in enumerate(outcomes)
+    ]
+    verdicts = [
+        Verdict(["medical_ad", "false_promise"], {"medical_ad": 0.9, "false_promise": 0.8}),
+        Verdict([], {"medical_ad": 0.1}),
+        Verdict(["medical_ad"], {"medical_ad": 0.7}),
+    ]
+    with db.session() as s:
+        ids = record_fresh_classifications(
+            s, [(d, v, ["approval_missing"], 3) for d, v in zip(docs, verdicts, strict=True)]
+        )
+    assert ids[1] is None and ids[0] is not None and ids[2] is not None
+    with db.session() as s:
+        items = {i.document_id: i for i in s.scalars(select(ReviewItem))}
+        labels = s.execute(select(ReviewItemLabel.item_id, ReviewItemLabel.label)).all()
+        verdict_rows = s.scalars(select(Classification)).all()
+    assert len(verdict_rows) == 3 and {c.document_id for c in verdict_rows} == {d.id for d in docs}
+    first = items[docs[0].id]
+    assert (first.id, first.status, first.labels, first.findings, first.campaign_size) == (
+        ids[0],
+        "pending",
+        ["medical_ad", "false_promise"],
+        ["approval_missing"],
+        3,
+    )
+    assert first.priority == priority_of(first.labels, verdicts[0].scores, ["approval_missing"], 3)
+    assert first.title == "t0" and first.url == docs[0].url
+    assert sorted(labels) == sorted(
+        [(ids[0], "medical_ad"), (ids[0], "false_promise"), (ids[2], "medical_ad")]
+    )
