@@ -50,7 +50,7 @@ class StorePages:
         # to import the pipeline); without a runner, start one here.
         if self.ctx.worker is None:
             self.ctx.worker = make_worker(self.ctx.settings, self.ctx.db, self.ctx.log_path)
-            self.ctx.worker_ready = self.ctx.worker.submit([])
+            self.ctx.worker_ready = self.ctx.worker.warm_up()
             self.owns_worker = True
         self.worker = self.ctx.worker
         asyncio.wrap_future(self.ctx.worker_ready).add_done_callback(self._warmed_up)

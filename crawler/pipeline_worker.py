@@ -9,6 +9,7 @@ database connection and pipeline from the settings (``crawler.components``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,8 @@ class PipelineWorker(Protocol):
     slots: int  # batches it can work on at once
 
     def submit(self, pages: list[Any]) -> Future[list[Any]]: ...
+
+    def warm_up(self) -> Future[Any]: ...
 
     def close(self) -> None: ...
 
@@ -88,6 +91,7 @@ def _process_in_child(pages: list[Any]) -> list[Any]:
 class ProcessWorker:
     def __init__(self, settings: Settings, processes: int, log_path: str | None = None) -> None:
         self.slots = processes * 2  # one batch in work, one waiting: the worker never idles
+        self.processes = processes
         self.pool = ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
@@ -97,6 +101,14 @@ class ProcessWorker:
 
     def submit(self, pages: list[Any]) -> Future[list[Any]]:
         return self.pool.submit(_process_in_child, pages)
+
+    def warm_up(self) -> Future[Any]:
+        """Start every process now; done when each has taken an empty batch (or one failed).
+
+        The pool starts a process only when a batch finds none idle, so left alone the second one
+        would import its ~2 s of libraries in the middle of the crawl, beside the first.
+        """
+        return _all_done([self.submit([]) for _ in range(self.processes)])
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
@@ -127,8 +139,40 @@ class ThreadWorker:
     def submit(self, pages: list[Any]) -> Future[list[Any]]:
         return self.pool.submit(self._process, pages)
 
+    def warm_up(self) -> Future[Any]:
+        return self.submit([])
+
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def _all_done(futures: list[Future[Any]]) -> Future[Any]:
+    """One future for many: done when all are, failed with the first failure."""
+    combined: Future[Any] = Future()
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(future: Future[Any]) -> None:
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+            if combined.done():
+                return
+            if future.exception() is not None:
+                combined.set_exception(future.exception())  # type: ignore[arg-type]
+            elif last:
+                combined.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    return combined
+
+
+async def until_ready(ready: Future[Any], timeout: float = 60.0) -> None:
+    """Wait (up to ``timeout``) for a worker's warm-up before the crawl's first fetch: pages fetched
+    meanwhile would only queue, and the run's rate would count the start-up. A failed start is
+    not raised here: the item pipeline reports it and stops the crawl with the reason."""
+    await asyncio.wait([asyncio.wrap_future(ready)], timeout=timeout)
 
 
 def make_worker(settings: Settings, db: Any = None, log_path: str | None = None) -> PipelineWorker:

@@ -22,7 +22,7 @@ from adwatch.db import Database
 from adwatch.errors import AdWatchError
 from adwatch.settings import Settings
 from crawler.context import RunContext, RunSummary
-from crawler.pipeline_worker import make_worker
+from crawler.pipeline_worker import make_worker, until_ready
 from crawler.runs import RunAlreadyActive, finish_run, resume_chain, start_run, stored_pages
 from crawler.source_store import get_source, source_def
 
@@ -133,9 +133,8 @@ def run_crawls(
             summaries.append(RunSummary(source=job.source, run_id=0, status="failed", stop_reason=str(exc)))
             return
         started.append(ctx)
-        # The pipeline worker starts importing now, in parallel with Scrapy's own set-up.
         ctx.worker = make_worker(settings, db, ctx.log_path)
-        ctx.worker_ready = ctx.worker.submit([])
+        ctx.worker_ready = ctx.worker.warm_up()
         handler = logging.FileHandler(ctx.log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
@@ -148,6 +147,7 @@ def run_crawls(
         )
         try:
             crawler = Crawler(SPIDERS[ctx.source.kind], scrapy_settings(settings, ctx.source))
+            await until_ready(ctx.worker_ready)
             await process.crawl(crawler, ctx=ctx)
         except Exception as exc:
             logger.exception("run %d crashed", ctx.run_id)

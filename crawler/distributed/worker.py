@@ -31,7 +31,7 @@ from crawler.context import RunContext, RunSummary
 from crawler.distributed.connection import connect_redis
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.scrapy_parts import Backoff
-from crawler.pipeline_worker import make_worker
+from crawler.pipeline_worker import make_worker, until_ready
 from crawler.runner import LOG_FORMAT, _Stop
 from crawler.source_store import get_source, source_def
 
@@ -99,10 +99,11 @@ class Worker:
             ctx = await asyncio.get_running_loop().run_in_executor(None, self.context, run_id, source)
             logger.info("run %d: serving source %r (%s)", run_id, source, ctx.source.kind)
             ctx.worker = make_worker(self.settings, self.db, ctx.log_path)
-            ctx.worker_ready = ctx.worker.submit([])
+            ctx.worker_ready = ctx.worker.warm_up()
             crawler = Crawler(
                 SPIDERS[ctx.source.kind], distributed_settings(self.settings, ctx.source, run_id)
             )
+            await until_ready(ctx.worker_ready)
             await self.process.crawl(crawler, ctx=ctx)
         except Exception:
             logger.exception("run %d: crawler crashed", run_id)

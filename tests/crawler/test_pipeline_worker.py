@@ -80,3 +80,17 @@ def test_a_crawl_killed_while_its_worker_starts_leaves_none_behind(sqlite_settin
     while any(_alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [c for c in children if _alive(c)], "a pipeline worker outlived its crawl process"
+
+
+def test_warming_up_starts_every_process_before_the_crawl(sqlite_settings: Settings) -> None:
+    """A process pool starts a process only when a batch finds none idle: warm_up starts them all."""
+    from adwatch.db import Database
+    from crawler.pipeline_worker import ProcessWorker
+
+    worker = ProcessWorker(sqlite_settings, processes=2)
+    try:
+        worker.warm_up().result(timeout=120)
+        assert len(worker.pool._processes) == 2  # noqa: SLF001 - the pool's own count of started processes
+    finally:
+        worker.close()
+    Database(sqlite_settings).dispose()
