@@ -43,6 +43,8 @@ def scrapy_settings(settings: Settings, source: SourceDef) -> dict[str, Any]:
         "EXTENSIONS": {
             **{name: None for name in REMOTE_CONTROL_EXTENSIONS},
             "scrapy.extensions.memdebug.MemoryDebugger": None,
+            "scrapy.extensions.throttle.AutoThrottle": None,  # replaced by crawler.throttle's
+            "crawler.throttle.AutoThrottle": 0,
             "crawler.extensions.RunTracker": 10,
             "crawler.extensions.Progress": 20,
         },
