@@ -8,27 +8,34 @@ advertising-approval number as cited in the text (``raw``), its normalised ``key
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
-from pipelines.approval_numbers import find_approval_numbers
+from pipelines.approval_numbers import find_approval_numbers, guang_characters
 from pipelines.contacts import find_contacts
 from pipelines.entities import find_addresses, find_credit_codes, find_institutions
 
-# A 文号 spans at most a few dozen characters around its 广 (region prefixes before, serial after).
+# A 文号 spans at most a few dozen characters around its 广 (region prefixes before, serial after);
+# evaders may write 广 as the Kangxi radical ⼴, which folds to it.
 _BEFORE_GUANG, _AFTER_GUANG = 24, 56
 
 
+@functools.cache
+def _guang() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(guang_characters())) + "]")
+
+
 def approval_numbers(text: str) -> list[dict[str, Any]]:
-    """Every 文号 in ``text``; the matcher runs only on short windows around each 广."""
+    """Every 文号 in ``text``; the matcher runs only on short windows around each 广 (or ⼴)."""
     windows: list[tuple[int, int]] = []
-    pos = text.find("广")
-    while pos != -1:
+    for match in _guang().finditer(text):
+        pos = match.start()
         start, end = max(0, pos - _BEFORE_GUANG), min(len(text), pos + _AFTER_GUANG)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
-        pos = text.find("广", pos + 1)
     found: dict[int, dict[str, Any]] = {}
     for start, end in windows:
         for n in find_approval_numbers(text[start:end]):

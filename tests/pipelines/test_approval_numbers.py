@@ -39,6 +39,21 @@ def test_offsets_point_into_the_original_text():
     assert text[found.start : found.end] == found.raw
 
 
+def test_compatibility_forms_fold_like_nfkc_and_keep_offsets():
+    """The Kangxi radical ⼴ for 广, full-width digits and brackets, mathematical digits (𝟐𝟎𝟏𝟕)."""
+    text = "欢迎咨询（京）医⼴［𝟐𝟎𝟏𝟕］第１１－０１－０７１４号 地址"
+    [found] = find_approval_numbers(text)
+    assert found.key == "(京)医广[2017]第11-01-0714号"
+    assert text[found.start : found.end] == found.raw
+
+
+def test_a_document_cites_numbers_written_with_the_kangxi_radical():
+    from pipelines.facts import approval_numbers
+
+    [cited] = approval_numbers("本院广告：（浙）医⼴【2025】第01-11-0203号，欢迎来电")
+    assert cited["key"] == "(浙)医广[2025]第01-11-0203号"
+
+
 def test_ordinary_text_has_no_number():
     assert find_approval_numbers("广州广告公司2019年第1号文件，医院第3号楼") == []
 
