@@ -169,10 +169,12 @@ def main() -> None:
     ratio = (full["pages"] / full["seconds"]) / (bare["pages"] / bare["seconds"])
     verdict = "meets" if ratio >= TARGET else "BELOW"
     print(f"ratio       : {ratio:.2f} ({verdict} the target of {TARGET})")
-    whole = (full["pages"] / full["process_seconds"]) / (bare["pages"] / bare["process_seconds"])
+    # Exec to exit of the crawling process: the bare child, and the `adwatch crawl` command
+    # (its child runs it as a subprocess and then counts the stored rows, not included).
+    whole = (full["pages"] / full["wall_seconds"]) / (bare["pages"] / bare["process_seconds"])
     print(
-        f"              whole processes, start-up included: bare {bare['process_seconds']:.1f}s, "
-        f"adwatch {full['process_seconds']:.1f}s, ratio {whole:.2f}"
+        f"              exec to exit, start-up included: bare {bare['process_seconds']:.1f}s, "
+        f"adwatch {full['wall_seconds']:.1f}s, ratio {whole:.2f}"
     )
 
 
