@@ -178,8 +178,9 @@ def guang_characters() -> frozenset[str]:
 
 def _may_cite(text: str) -> bool:
     """Whether ``text`` has a character that folds to 广: without one it cannot hold a 文号."""
-    guang = _folding().guang
-    return any(ch in text for ch in guang) or (_ASTRAL.search(text) is not None and "广" in _fold(text))
+    return any(ch in text for ch in guang_characters()) or (
+        _ASTRAL.search(text) is not None and "广" in _fold(text)
+    )
 
 
 def province_of(region: str) -> str | None:

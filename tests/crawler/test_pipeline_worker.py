@@ -29,23 +29,32 @@ def _alive(pid: str) -> bool:
         return False
 
 
-def test_a_killed_crawl_process_leaves_no_pipeline_worker_behind(sqlite_settings: Settings) -> None:
+def _kill_and_collect(
+    script: str, settings: Settings, ready: str, grace: float
+) -> tuple[list[str], list[str]]:
+    """Run ``script`` as a crawl process, SIGKILL it once it prints ``ready``; (its children, those
+    still alive ``grace`` seconds later)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CRAWL_PROCESS, str(sqlite_settings.home)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(settings.home)], stdout=subprocess.PIPE, text=True
     )
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None and proc.stdout.readline().strip() == ready
         children = subprocess.run(
             ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
         ).stdout.split()
-        assert children
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + grace
     while any(_alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [c for c in children if _alive(c)], "pipeline workers outlived their crawl process"
+    return children, [c for c in children if _alive(c)]
+
+
+def test_a_killed_crawl_process_leaves_no_pipeline_worker_behind(sqlite_settings: Settings) -> None:
+    children, survivors = _kill_and_collect(CRAWL_PROCESS, sqlite_settings, "ready", grace=15)
+    assert children
+    assert not survivors, "pipeline workers outlived their crawl process"
 
 
 KILLED_WHILE_STARTING = r"""
@@ -62,24 +71,9 @@ time.sleep(120)
 
 
 def test_a_crawl_killed_while_its_worker_starts_leaves_none_behind(sqlite_settings: Settings) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WHILE_STARTING, str(sqlite_settings.home)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "spawning"
-        # Killed at once: the worker is still starting its interpreter.
-        children = subprocess.run(
-            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-        ).stdout.split()
-    finally:
-        proc.kill()
-        proc.wait()
-    deadline = time.monotonic() + 20
-    while any(_alive(c) for c in children) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [c for c in children if _alive(c)], "a pipeline worker outlived its crawl process"
+    # Killed at once: the worker is still starting its interpreter.
+    _, survivors = _kill_and_collect(KILLED_WHILE_STARTING, sqlite_settings, "spawning", grace=20)
+    assert not survivors, "a pipeline worker outlived its crawl process"
 
 
 def test_warming_up_starts_every_process_before_the_crawl(sqlite_settings: Settings) -> None:
