@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -34,13 +36,36 @@ class DatabaseUnavailable(AdWatchError):
     """The database named by the settings cannot be reached."""
 
 
+_SQLITE_BUSY_SECONDS = 30.0
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode, waiting out other connections doing the same.
+
+    Processes opening a new database file at once can deadlock on the switch: SQLite then answers
+    "database is locked" at once, without calling the busy handler, and its documented remedy is to
+    try again. Once the file is in WAL mode the pragma is a read and never waits.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def make_engine(url: str) -> Engine:
