@@ -62,6 +62,18 @@ def test_matcher_finds_overlapping_terms_and_patterns() -> None:
     assert any(rule == "pattern:wechat_id" for _t, rule in hits)
 
 
+def test_duration_and_no_fee_promises_are_found_but_not_plain_durations() -> None:
+    matcher = LexiconMatcher()
+    rules = {
+        t: {h.rule for h in matcher.hits(normalize(t).text)}
+        for t in ("效果至少能维持两年", "做完十年不用修", "斑不淡不收费", "玻尿酸一般维持6到12个月")
+    }
+    assert "pattern:duration_claim" in rules["效果至少能维持两年"]
+    assert "pattern:duration_claim" in rules["做完十年不用修"]
+    assert "pattern:no_effect_no_fee" in rules["斑不淡不收费"]
+    assert "pattern:duration_claim" not in rules["玻尿酸一般维持6到12个月"]
+
+
 def test_counts_agree_with_hits() -> None:
     matcher = LexiconMatcher()
     text = "美容院上门打瘦脸针，韩国原装水货，价格198元"
