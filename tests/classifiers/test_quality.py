@@ -24,11 +24,7 @@ def report(clf):
         "micro_f1",
         "f1:medical_ad",
         "f1:disguised_ad",
-        # 2026.11.9 measures 0.844 (54 of 66 test positives found, 8 false alarms; dev 0.919).
-        # Strict: a model that meets it turns this into a failure to remove.
-        pytest.param(
-            "f1:false_promise", marks=pytest.mark.xfail(strict=True, reason="model 2026.11.9: 0.844")
-        ),
+        "f1:false_promise",
         "f1:training_pitch",
         "hard_negative_fpr",
         "evasion_recall_gap",
