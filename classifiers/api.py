@@ -114,7 +114,8 @@ class Classifier:
     @classmethod
     def load(cls, settings: Settings, version: str | None = None) -> Classifier:
         """The model in use (or ``version``) for these settings."""
-        from classifiers.versions import SHIPPED_DIR, current_version
+        from adwatch.errors import AdWatchError
+        from classifiers.versions import SHIPPED_DIR, current_version, version_key, versions_in
 
         if version is None:
             _, folder = current_version(settings)
@@ -122,6 +123,12 @@ class Classifier:
             folder = settings.models_dir / version
             if not folder.exists():
                 folder = SHIPPED_DIR / version
+            if not folder.exists():
+                known = sorted(set(versions_in(settings.models_dir)) | set(versions_in(SHIPPED_DIR)), key=version_key)
+                raise AdWatchError(
+                    f"no model version {version!r} in {settings.models_dir} or the package;"
+                    f" known versions: {', '.join(known) or 'none'}"
+                )
         return cls(ModelArtifact.load(Path(folder)))
 
     # -- scoring -------------------------------------------------------------------------------

@@ -73,6 +73,13 @@ def test_a_fresh_home_uses_the_shipped_model(tmp_path) -> None:
     assert Classifier.load(settings).version == version
 
 
+def test_an_unknown_model_version_is_named_with_the_known_ones(tmp_path) -> None:
+    from adwatch.errors import AdWatchError
+
+    with pytest.raises(AdWatchError, match=r"no model version '2020\.1\.1'.*known versions: .*" + shipped_version()):
+        Classifier.load(make_settings(tmp_path), "2020.1.1")
+
+
 def test_split_is_stable_and_roughly_70_15_15() -> None:
     assert split_of("pos-fp-0001") == split_of("pos-fp-0001")
     items = load_all()
