@@ -124,7 +124,9 @@ class Classifier:
             if not folder.exists():
                 folder = SHIPPED_DIR / version
             if not folder.exists():
-                known = sorted(set(versions_in(settings.models_dir)) | set(versions_in(SHIPPED_DIR)), key=version_key)
+                known = sorted(
+                    set(versions_in(settings.models_dir)) | set(versions_in(SHIPPED_DIR)), key=version_key
+                )
                 raise AdWatchError(
                     f"no model version {version!r} in {settings.models_dir} or the package;"
                     f" known versions: {', '.join(known) or 'none'}"

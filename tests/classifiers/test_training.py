@@ -76,7 +76,9 @@ def test_a_fresh_home_uses_the_shipped_model(tmp_path) -> None:
 def test_an_unknown_model_version_is_named_with_the_known_ones(tmp_path) -> None:
     from adwatch.errors import AdWatchError
 
-    with pytest.raises(AdWatchError, match=r"no model version '2020\.1\.1'.*known versions: .*" + shipped_version()):
+    with pytest.raises(
+        AdWatchError, match=r"no model version '2020\.1\.1'.*known versions: .*" + shipped_version()
+    ):
         Classifier.load(make_settings(tmp_path), "2020.1.1")
 
 
