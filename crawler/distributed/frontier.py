@@ -86,6 +86,24 @@ redis.call('SREM', KEYS[3], ARGV[1])
 return #items / 2
 """
 
+# KEYS: ledger. ARGV: the entries the worker holds. Requeue every other entry of its ledger.
+_ORPHANS = """
+local held = {}
+for i = 1, #ARGV do held[ARGV[i]] = true end
+local items = redis.call('HGETALL', KEYS[1])
+local n = 0
+for i = 1, #items, 2 do
+  if not held[items[i]] then
+    local v = items[i + 1]
+    local cut = string.find(v, '\\n', 1, true)
+    redis.call('ZADD', string.sub(v, 1, cut - 1), tonumber(string.sub(v, cut + 1)), items[i])
+    redis.call('HDEL', KEYS[1], items[i])
+    n = n + 1
+  end
+end
+return n
+"""
+
 # KEYS: queue, workers set. ARGV: ledger key prefix, suffix. 1 when the run is drained.
 _DRAINED = """
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
@@ -118,6 +136,7 @@ class Frontier:
         self._reap = redis.register_script(_REAP)
         self._drained = redis.register_script(_DRAINED)
         self._budget = redis.register_script(_BUDGET)
+        self._orphans = redis.register_script(_ORPHANS)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -179,6 +198,15 @@ class Frontier:
         if finished:
             pipe.hdel(inflight_key(self.worker_id), *finished)
         pipe.execute()
+
+    def requeue_unheld(self, held: Iterable[bytes]) -> int:
+        """Put back ledger entries this worker does not hold; how many.
+
+        A pop whose reply was lost (Redis stalled past the client's timeout, then ran the command)
+        leaves a request in this worker's ledger that the worker never received: nobody would
+        fetch it, and the run would never drain.
+        """
+        return int(self._orphans(keys=[inflight_key(self.worker_id)], args=list(held)))
 
     def drained(self, run_id: int) -> bool:
         """Nothing queued and nothing in flight anywhere for the run."""

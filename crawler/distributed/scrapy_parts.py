@@ -161,6 +161,7 @@ class LedgerScheduler(Scheduler):
         self.popped: dict[Request, bytes] = {}  # requests this worker holds, with their ledger entry
         self.finished: list[bytes] = []  # ledger entries to clear at the next flush
         self.unsent: list[Request] = []  # requests Redis could not take yet
+        self.pop_unanswered = False  # a pop failed: Redis may still have run it (see _reclaim)
         self.flushed_counts: dict[str, int] = {}
         self.backoff = Backoff()
         self.poll = LoopingCall(self._wake)
@@ -244,14 +245,34 @@ class LedgerScheduler(Scheduler):
         self.finished = []
         self.flushed_counts = stats
 
+    def _reclaim(self) -> bool:
+        """After a failed pop, requeue what Redis popped into the ledger without telling us."""
+        held = [*self.popped.values(), *self.finished]
+        try:
+            n = self.frontier.requeue_unheld(held)
+        except RedisError as exc:
+            self._redis_failed(exc, "checking the ledger after a lost reply")
+            return False
+        self.pop_unanswered = False
+        if n:
+            logger.warning(
+                "run %d: %d request(s) popped while Redis was not answering went back to the queue",
+                self.ctx.run_id,
+                n,
+            )
+        return True
+
     def next_request(self) -> Request | None:
         self.sweep()
         if self.backoff.waiting:
+            return None
+        if self.pop_unanswered and not self._reclaim():
             return None
         while True:
             try:
                 raw = self.queue.pop_raw()
             except RedisError as exc:
+                self.pop_unanswered = True
                 self._redis_failed(exc, "taking a request")
                 return None
             if raw is None:
@@ -270,7 +291,7 @@ class LedgerScheduler(Scheduler):
 
     def has_pending_requests(self) -> bool:
         self.sweep()
-        if self.unsent or self.backoff.waiting:
+        if self.unsent or self.backoff.waiting or self.pop_unanswered:
             return True
         try:
             return len(self.queue) > 0

@@ -153,6 +153,26 @@ def test_a_dead_workers_requests_go_back_to_the_queue(client: Any) -> None:
     assert b"dead-worker" not in client.smembers("adwatch:workers")
 
 
+def test_a_pop_whose_reply_was_lost_goes_back_to_the_queue(client: Any) -> None:
+    """Redis stalled past the client's timeout still runs the pop: the worker never got the request,
+    and without putting it back the run would never drain."""
+    w = Frontier(client, "w-lost")
+    w.beat()
+    for i in range(3):
+        w.push(9, f"req-{i}".encode(), priority=i)
+    received = [w.pop(9), w.pop(9)]
+    w.pop(9)  # its reply never arrived
+    w.done(received)
+    assert w.queued(9) == 0 and w.in_flight() == 1 and not w.drained(9)
+    assert w.requeue_unheld([]) == 1
+    assert w.in_flight() == 0 and w.queued(9) == 1
+    again = w.pop(9)
+    assert again == b"req-0"
+    assert w.requeue_unheld([again]) == 0  # what the worker holds stays in its ledger
+    w.done([again])
+    assert w.drained(9)
+
+
 def test_finished_requests_leave_the_ledger_with_their_counts(client: Any) -> None:
     w = Frontier(client, "w1")
     w.beat()
