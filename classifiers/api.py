@@ -114,23 +114,12 @@ class Classifier:
     @classmethod
     def load(cls, settings: Settings, version: str | None = None) -> Classifier:
         """The model in use (or ``version``) for these settings."""
-        from adwatch.errors import AdWatchError
-        from classifiers.versions import SHIPPED_DIR, current_version, version_key, versions_in
+        from classifiers.versions import current_version, version_folder
 
         if version is None:
             _, folder = current_version(settings)
         else:
-            folder = settings.models_dir / version
-            if not folder.exists():
-                folder = SHIPPED_DIR / version
-            if not folder.exists():
-                known = sorted(
-                    set(versions_in(settings.models_dir)) | set(versions_in(SHIPPED_DIR)), key=version_key
-                )
-                raise AdWatchError(
-                    f"no model version {version!r} in {settings.models_dir} or the package;"
-                    f" known versions: {', '.join(known) or 'none'}"
-                )
+            folder = version_folder(settings, version)
         return cls(ModelArtifact.load(Path(folder)))
 
     # -- scoring -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ VERSION_RE = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d+)$")
 POINTER = "current.json"
 
 
-def versions_in(folder: Path) -> list[str]:
+def _versions_in(folder: Path) -> list[str]:
     """The model versions stored in ``folder``, oldest first."""
     if not folder.is_dir():
         return []
@@ -42,7 +42,7 @@ def version_key(name: str) -> tuple[int, int, int]:
 
 
 def shipped_version() -> str:
-    versions = versions_in(SHIPPED_DIR)
+    versions = _versions_in(SHIPPED_DIR)
     if not versions:
         raise AdWatchError(
             f"no model is shipped in {SHIPPED_DIR} and none is trained in ADWATCH_HOME: run `adwatch train`"
@@ -70,10 +70,22 @@ def current_version(settings: Settings) -> tuple[str, Path]:
     return version, SHIPPED_DIR / version
 
 
+def version_folder(settings: Settings, version: str) -> Path:
+    """The folder of a named version: trained in ADWATCH_HOME, else shipped in the package."""
+    for folder in (settings.models_dir / version, SHIPPED_DIR / version):
+        if folder.exists():
+            return folder
+    known = sorted(set(_versions_in(settings.models_dir)) | set(_versions_in(SHIPPED_DIR)), key=version_key)
+    raise AdWatchError(
+        f"no model version {version!r} in {settings.models_dir} or the package;"
+        f" known versions: {', '.join(known) or 'none'}"
+    )
+
+
 def next_version(settings: Settings, now: dt.datetime | None = None, *, ship: bool = False) -> str:
     """``YEAR.MONTH.N`` with N one past every version of that month, shipped or trained."""
     now = now or dt.datetime.now(dt.UTC)
-    taken = versions_in(SHIPPED_DIR) + ([] if ship else versions_in(settings.models_dir))
+    taken = _versions_in(SHIPPED_DIR) + ([] if ship else _versions_in(settings.models_dir))
     same_month = [version_key(v)[2] for v in taken if version_key(v)[:2] == (now.year, now.month)]
     return f"{now.year}.{now.month}.{max(same_month, default=0) + 1}"
 

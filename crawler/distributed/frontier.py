@@ -71,38 +71,46 @@ redis.call('HSET', KEYS[2], r[1], KEYS[1] .. '\\n' .. r[2])
 return r[1]
 """
 
+# A ledger entry maps a request to its queue key and score (newline between): put it back there.
+_REQUEUE = """
+local function requeue(request, origin)
+  local cut = string.find(origin, '\\n', 1, true)
+  redis.call('ZADD', string.sub(origin, 1, cut - 1), tonumber(string.sub(origin, cut + 1)), request)
+end
+"""
+
 # KEYS: alive, ledger, workers set. ARGV: worker id, force. Requeue a dead worker's ledger.
-_REAP = """
+_REAP = (
+    _REQUEUE
+    + """
 if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local items = redis.call('HGETALL', KEYS[2])
-for i = 1, #items, 2 do
-  local v = items[i + 1]
-  local cut = string.find(v, '\\n', 1, true)
-  redis.call('ZADD', string.sub(v, 1, cut - 1), tonumber(string.sub(v, cut + 1)), items[i])
-end
+for i = 1, #items, 2 do requeue(items[i], items[i + 1]) end
 redis.call('DEL', KEYS[2])
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 return #items / 2
 """
+)
 
 # KEYS: ledger. ARGV: the entries the worker holds. Requeue every other entry of its ledger.
-_ORPHANS = """
+_ORPHANS = (
+    _REQUEUE
+    + """
 local held = {}
 for i = 1, #ARGV do held[ARGV[i]] = true end
 local items = redis.call('HGETALL', KEYS[1])
 local n = 0
 for i = 1, #items, 2 do
   if not held[items[i]] then
-    local v = items[i + 1]
-    local cut = string.find(v, '\\n', 1, true)
-    redis.call('ZADD', string.sub(v, 1, cut - 1), tonumber(string.sub(v, cut + 1)), items[i])
+    requeue(items[i], items[i + 1])
     redis.call('HDEL', KEYS[1], items[i])
     n = n + 1
   end
 end
 return n
 """
+)
 
 # KEYS: queue, workers set. ARGV: ledger key prefix, suffix. 1 when the run is drained.
 _DRAINED = """
