@@ -10,7 +10,8 @@ Keys (all under ``adwatch:``):
   ``run:{id}:budget`` — fingerprints of page requests counted against ``max_pages``;
   ``run:{id}:stats`` — counts summed over every worker (pages, items, errors, bytes …);
 * ``workers`` — set of worker ids; ``worker:{id}:alive`` — expires unless the worker beats it;
-  ``worker:{id}:inflight`` — hash request → ``"{queue key}\\n{score}"``: popped, not finished.
+  ``worker:{id}:inflight`` — hash request → ``"{queue key}\\n{score}"``: popped, not finished;
+  ``worker:{id}:done:{batch}`` — marks a flush of finished requests as applied (an hour).
 
 A request moves from the queue to its worker's ledger in one step (a Lua script), and leaves the
 ledger only after everything it led to is done — its page stored, its links queued. So a worker
@@ -33,6 +34,7 @@ PREFIX = "adwatch:"
 RUNS = PREFIX + "runs"
 WORKERS = PREFIX + "workers"
 FINISHED_RUN_TTL = 24 * 3600  # a finished run's keys stay a day, for inspection
+DONE_MARK_TTL = 3600  # a flush is retried within seconds; its mark need not outlive an hour
 
 
 def queue_key(run_id: int) -> str:
@@ -57,6 +59,10 @@ def alive_key(worker_id: str) -> str:
 
 def inflight_key(worker_id: str) -> str:
     return f"{PREFIX}worker:{worker_id}:inflight"
+
+
+def done_key(worker_id: str, batch: str) -> str:
+    return f"adwatch:worker:{worker_id}:done:{batch}"
 
 
 def new_worker_id() -> str:
@@ -112,6 +118,19 @@ return n
 """
 )
 
+# KEYS: batch mark, ledger, stats keys. ARGV: mark TTL, number of finished entries, the entries,
+# then (index into KEYS, field, delta) per count. Applied once per batch mark: a retry whose first
+# attempt ran (its reply lost) changes nothing, so counts are never added twice.
+_DONE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local n = tonumber(ARGV[2])
+for i = 3, 2 + n do redis.call('HDEL', KEYS[2], ARGV[i]) end
+for i = 3 + n, #ARGV, 3 do
+  redis.call('HINCRBY', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
+end
+return 1
+"""
+
 # KEYS: queue, workers set. ARGV: ledger key prefix, suffix. 1 when the run is drained.
 _DRAINED = """
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
@@ -145,6 +164,7 @@ class Frontier:
         self._drained = redis.register_script(_DRAINED)
         self._budget = redis.register_script(_BUDGET)
         self._orphans = redis.register_script(_ORPHANS)
+        self._done = redis.register_script(_DONE)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -193,19 +213,29 @@ class Frontier:
     def in_flight(self) -> int:
         return int(self.redis.hlen(inflight_key(self.worker_id)))
 
-    def done(self, finished: Iterable[bytes], counts: Mapping[int, Mapping[str, int]] = {}) -> None:  # noqa: B006
-        """Finished requests leave the ledger, in one transaction with the counts they added."""
+    def done(
+        self,
+        finished: Iterable[bytes],
+        counts: Mapping[int, Mapping[str, int]] = {},  # noqa: B006
+        batch: str | None = None,
+    ) -> bool:
+        """Finished requests leave the ledger, atomically with the counts they added.
+
+        ``batch`` names this flush: retrying it under the same name after a lost reply is
+        harmless. False when the batch had already been applied.
+        """
         finished = list(finished)
-        if not finished and not any(counts.values()):
-            return
-        pipe = self.redis.pipeline(transaction=True)
+        keys = [done_key(self.worker_id, batch or uuid.uuid4().hex), inflight_key(self.worker_id)]
+        args: list[Any] = [DONE_MARK_TTL, len(finished), *finished]
         for run_id, deltas in counts.items():
             for name, delta in deltas.items():
                 if delta:
-                    pipe.hincrby(stats_key(run_id), name, delta)
-        if finished:
-            pipe.hdel(inflight_key(self.worker_id), *finished)
-        pipe.execute()
+                    if stats_key(run_id) not in keys:
+                        keys.append(stats_key(run_id))
+                    args += [keys.index(stats_key(run_id)) + 1, name, delta]
+        if not finished and len(args) == 2:
+            return True
+        return bool(self._done(keys=keys, args=args))
 
     def requeue_unheld(self, held: Iterable[bytes]) -> int:
         """Put back ledger entries this worker does not hold; how many.

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -72,6 +74,15 @@ def run_counts_of(totals: dict[str, int]) -> RunCounts:
         errors=totals.get(ERRORS, 0),
         bytes=totals.get(BYTES, 0),
     )
+
+
+@dataclass
+class Flush:
+    """Finished ledger entries and the counts they added, sent to Redis as one named batch."""
+
+    name: str
+    finished: list[bytes]
+    counts: dict[int, dict[str, int]]
 
 
 class Backoff:
@@ -163,6 +174,7 @@ class LedgerScheduler(Scheduler):
         self.unsent: list[Request] = []  # requests Redis could not take yet
         self.pop_unanswered = False  # a pop failed: Redis may still have run it (see _reclaim)
         self.flushed_counts: dict[str, int] = {}
+        self.flush: Flush | None = None  # a flush Redis has not acknowledged yet
         self.backoff = Backoff()
         self.poll = LoopingCall(self._wake)
         self.poll.start(POLL_SECONDS, now=False)
@@ -222,32 +234,39 @@ class LedgerScheduler(Scheduler):
             self.unsent.pop(0)
 
     def sweep(self, final: bool = False) -> None:
-        """Clear finished requests from the ledger, with the counts they added to the run."""
+        """Clear finished requests from the ledger, with the counts they added to the run.
+
+        A flush that fails is retried as it was, under its name, before anything newer: Redis
+        may have applied it and lost only the reply, and the name makes the retry a no-op then.
+        """
         if self.backoff.waiting and not final:
             return
-        in_progress = getattr(getattr(self.crawler.engine, "_slot", None), "inprogress", None)
-        for request in list(self.popped):
-            # The engine holds a request from its download until its page is stored and its
-            # links are queued; once it lets go, the request is finished.
-            if in_progress is None or request not in in_progress:
-                self.finished.append(self.popped.pop(request))
-        stats = shared_counts(self.crawler.stats.get_stats())
-        deltas = {k: v - self.flushed_counts.get(k, 0) for k, v in stats.items()}
-        if not self.finished and not self.unsent and not any(deltas.values()):
-            return
+        if self.flush is None:
+            in_progress = getattr(getattr(self.crawler.engine, "_slot", None), "inprogress", None)
+            for request in list(self.popped):
+                # The engine holds a request from its download until its page is stored and its
+                # links are queued; once it lets go, the request is finished.
+                if in_progress is None or request not in in_progress:
+                    self.finished.append(self.popped.pop(request))
+            stats = shared_counts(self.crawler.stats.get_stats())
+            deltas = {k: v - self.flushed_counts.get(k, 0) for k, v in stats.items()}
+            if not self.finished and not self.unsent and not any(deltas.values()):
+                return
+            self.flush = Flush(uuid.uuid4().hex, self.finished, {self.ctx.run_id: deltas})
+            self.finished = []
+            self.flushed_counts = stats
         try:
             self._flush_unsent()  # children first: a parent leaves the ledger after its links are queued
-            self.frontier.done(self.finished, {self.ctx.run_id: deltas})
+            self.frontier.done(self.flush.finished, self.flush.counts, batch=self.flush.name)
         except RedisError as exc:
             self._redis_failed(exc, "recording finished requests")
             return
         self.backoff.ok()
-        self.finished = []
-        self.flushed_counts = stats
+        self.flush = None
 
     def _reclaim(self) -> bool:
         """After a failed pop, requeue what Redis popped into the ledger without telling us."""
-        held = [*self.popped.values(), *self.finished]
+        held = [*self.popped.values(), *self.finished, *(self.flush.finished if self.flush else [])]
         try:
             n = self.frontier.requeue_unheld(held)
         except RedisError as exc:

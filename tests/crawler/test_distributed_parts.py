@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from crawler.context import RunContext
 from crawler.distributed import codec
 from crawler.distributed.connection import RedisUnavailable, connect_redis
 from crawler.distributed.frontier import Frontier, queue_key
-from crawler.distributed.scrapy_parts import request_fingerprint
+from crawler.distributed.scrapy_parts import Backoff, LedgerScheduler, request_fingerprint
 from crawler.sources import source_from_mapping
 from crawler.spiders import SPIDERS, SourceSpider
 from tests.conftest import make_settings
@@ -183,6 +184,54 @@ def test_finished_requests_leave_the_ledger_with_their_counts(client: Any) -> No
     w.done([], {3: {"adwatch/pages": 2}})
     assert w.drained(3)
     assert w.counts(3) == {"adwatch/pages": 3, "adwatch/items": 1}
+
+
+def test_a_flush_retried_after_a_lost_reply_counts_once(client: Any) -> None:
+    """Redis applied the flush but its reply was lost: the retry, under the same name, is a no-op."""
+    w = Frontier(client, "w-retry")
+    w.beat()
+    w.push(5, b"a")
+    w.pop(5)
+    assert w.done([b"a"], {5: {"adwatch/pages": 1}}, batch="flush-1")
+    assert not w.done([b"a"], {5: {"adwatch/pages": 1}}, batch="flush-1")
+    assert w.done([], {5: {"adwatch/pages": 2}}, batch="flush-2")
+    assert w.counts(5) == {"adwatch/pages": 3} and w.drained(5)
+
+
+class LosesFirstReply:
+    """A frontier whose first flush runs in Redis but whose reply never reaches the worker."""
+
+    def __init__(self, frontier: Frontier) -> None:
+        self.frontier, self.lost = frontier, False
+
+    def done(self, *args: Any, **kwargs: Any) -> bool:
+        applied = self.frontier.done(*args, **kwargs)
+        if not self.lost:
+            self.lost = True
+            raise redis.ConnectionError("Timeout reading from socket")
+        return applied
+
+
+def test_the_scheduler_retries_a_flush_without_counting_it_twice(client: Any) -> None:
+    frontier = Frontier(client, "w-sched")
+    frontier.beat()
+    frontier.push(6, b"page")
+    popped = frontier.pop(6)
+    stats = {"adwatch/pages": 1}
+    scheduler = LedgerScheduler.__new__(LedgerScheduler)
+    scheduler.crawler = SimpleNamespace(engine=None, stats=SimpleNamespace(get_stats=lambda: dict(stats)))
+    scheduler.ctx = SimpleNamespace(run_id=6)
+    scheduler.frontier = LosesFirstReply(frontier)  # type: ignore[assignment]
+    scheduler.popped = {scrapy.Request("http://127.0.0.1/page"): popped}
+    scheduler.finished, scheduler.unsent, scheduler.flushed_counts = [], [], {}
+    scheduler.flush, scheduler.backoff = None, Backoff()
+    scheduler.sweep()  # applied in Redis, reported as failed
+    assert scheduler.flush is not None and frontier.counts(6) == {"adwatch/pages": 1}
+    stats["adwatch/pages"] = 2  # another page stored meanwhile
+    scheduler.sweep(final=True)  # the retry of the first flush, a no-op in Redis
+    assert scheduler.flush is None and frontier.counts(6) == {"adwatch/pages": 1}
+    scheduler.sweep()
+    assert frontier.counts(6) == {"adwatch/pages": 2} and frontier.drained(6)
 
 
 def test_a_clean_exit_hands_unfinished_requests_back(client: Any) -> None:
