@@ -24,11 +24,7 @@ def report(clf):
         "micro_f1",
         "f1:medical_ad",
         "f1:disguised_ad",
-        # 2026.11.12 measures 0.845 (134 of 158 test positives found, 25 false alarms; dev 0.881).
-        # Strict: a model that meets it turns this into a failure to remove.
-        pytest.param(
-            "f1:false_promise", marks=pytest.mark.xfail(strict=True, reason="model 2026.11.12: 0.845")
-        ),
+        "f1:false_promise",
         "f1:training_pitch",
         "hard_negative_fpr",
         "evasion_recall_gap",
