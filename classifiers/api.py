@@ -26,6 +26,7 @@ from classifiers.features import Batch, FeatureExtractor
 from classifiers.lexicons import EVIDENCE_CATEGORIES, Hit, LexiconMatcher
 from classifiers.model import ModelArtifact
 from classifiers.normalize import Normalized, Normalizer
+from lexicons import LEXICON_DIR
 
 WINDOW = 1500  # normalised characters per window
 WINDOW_STEP = 1200  # windows overlap by 300 characters so no claim is cut in two
@@ -98,8 +99,9 @@ class Classifier:
         self.artifact = artifact
         self.version = artifact.version
         self.max_chars = max_chars
-        self.normalizer = Normalizer()
-        self.matcher = LexiconMatcher()
+        lexicon_dir = artifact.lexicon_dir or LEXICON_DIR
+        self.normalizer = Normalizer(lexicon_dir)
+        self.matcher = LexiconMatcher(lexicon_dir)
         self.features = FeatureExtractor(artifact.ngrams, self.matcher)
         if list(artifact.labels) != list(LABEL_IDS):
             raise ValueError(

@@ -9,6 +9,7 @@ are one combined regular expression from ``patterns.tsv``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -126,7 +127,20 @@ def read_table(path: Path) -> list[tuple[str, ...]]:
     return [tuple(ln.split("\t")) for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
-@lru_cache(maxsize=1)
+def data_files(directory: Path = LEXICON_DIR) -> list[Path]:
+    """Every data file of a lexicon directory: term lists and tables (what a model version copies)."""
+    return sorted(p for p in directory.iterdir() if p.suffix in (".txt", ".tsv") and p.is_file())
+
+
+def data_sha256(directory: Path = LEXICON_DIR) -> str:
+    """One digest over the names and bytes of the directory's data files."""
+    digest = hashlib.sha256()
+    for path in data_files(directory):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=4)
 def load_lexicons(directory: Path = LEXICON_DIR) -> dict[str, Lexicon]:
     """Every term list of CATEGORIES, keyed by category."""
     out = {}
@@ -135,7 +149,7 @@ def load_lexicons(directory: Path = LEXICON_DIR) -> dict[str, Lexicon]:
     return out
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def load_patterns(directory: Path = LEXICON_DIR) -> tuple[Pattern, ...]:
     rows = read_table(directory / "patterns.tsv")
     patterns = tuple(Pattern(name, category, regex) for name, category, regex in rows)

@@ -8,6 +8,8 @@ A version is a folder:
 - ``metrics.json``     what ``adwatch train`` measured on the dev and test splits
 - ``labels.json``      the label set
 - ``training_data.json`` SHA-256 and counts of the training data
+- ``lexicons/``        the lexicons and normalisation tables it was trained with (their SHA-256 in
+  ``model.json``): editing ``lexicons/`` in the package never changes what a trained version does
 
 Scoring needs numpy only: scikit-learn is imported by training, never by classification, which
 keeps ``adwatch classify`` quick to start.
@@ -18,12 +20,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+LEXICON_FOLDER = "lexicons"
 ARTIFACT_FILES = (
     "model.json",
     "ngrams.json.gz",
@@ -48,6 +52,7 @@ class ModelArtifact:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     training_data: dict[str, Any] = field(default_factory=dict)
+    lexicon_dir: Path | None = None  # None: the package's lexicons (a version not saved yet)
 
     @property
     def ngram_weights(self) -> np.ndarray:
@@ -63,7 +68,19 @@ class ModelArtifact:
         return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, folder: Path) -> None:
+        from classifiers.lexicons import data_files, data_sha256
+        from lexicons import LEXICON_DIR
+
         folder.mkdir(parents=True, exist_ok=True)
+        source = self.lexicon_dir or LEXICON_DIR
+        target = folder / LEXICON_FOLDER
+        if source.resolve() != target.resolve():
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir()
+            for path in data_files(source):
+                shutil.copyfile(path, target / path.name)
+        self.lexicon_dir = target
         meta = {
             "version": self.version,
             "labels": self.labels,
@@ -73,6 +90,7 @@ class ModelArtifact:
             "platt_b": self.platt_b.tolist(),
             "thresholds": self.thresholds.tolist(),
             "params": self.params,
+            "lexicons_sha256": data_sha256(target),
         }
         _write_json(folder / "model.json", meta)
         with gzip.GzipFile(folder / "ngrams.json.gz", "wb", mtime=0) as fh:
@@ -95,6 +113,7 @@ class ModelArtifact:
             ngrams = json.loads(fh.read().decode("utf-8"))
         with gzip.open(folder / "weights.npy.gz", "rb") as fh:
             weights = np.load(io.BytesIO(fh.read()), allow_pickle=False)
+        lexicon_dir = _saved_lexicons(folder, meta.get("lexicons_sha256"))
         expected = (len(ngrams) + len(meta["lexicon_features"]), len(meta["labels"]))
         if weights.shape != expected:
             raise ValueError(f"model folder {folder}: weights {weights.shape} do not match {expected}")
@@ -111,7 +130,26 @@ class ModelArtifact:
             params=meta.get("params", {}),
             metrics=json.loads((folder / "metrics.json").read_text(encoding="utf-8")),
             training_data=json.loads((folder / "training_data.json").read_text(encoding="utf-8")),
+            lexicon_dir=lexicon_dir,
         )
+
+
+def _saved_lexicons(folder: Path, expected_sha: str | None) -> Path | None:
+    """The version's own lexicons, checked against the digest taken when it was saved."""
+    from classifiers.lexicons import data_sha256
+
+    target = folder / LEXICON_FOLDER
+    if expected_sha is None:
+        return None  # saved before versions carried their lexicons: the package's are used
+    if not target.is_dir():
+        raise FileNotFoundError(f"model folder {folder} lacks {LEXICON_FOLDER}/, saved with it")
+    found = data_sha256(target)
+    if found != expected_sha:
+        raise ValueError(
+            f"model folder {folder}: {LEXICON_FOLDER}/ changed after the version was saved "
+            f"(SHA-256 {found[:12]}…, saved {expected_sha[:12]}…): restore it or retrain"
+        )
+    return target
 
 
 def _write_json(path: Path, obj: Any) -> None:

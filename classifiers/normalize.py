@@ -75,15 +75,14 @@ def char_table() -> dict[int, int]:
     return table
 
 
-@lru_cache(maxsize=1)
-def pinyin_syllables() -> frozenset[str]:
-    lines = (LEXICON_DIR / "pinyin_syllables.txt").read_text(encoding="utf-8").splitlines()
+@lru_cache(maxsize=4)
+def pinyin_syllables(directory: Path = LEXICON_DIR) -> frozenset[str]:
+    lines = (directory / "pinyin_syllables.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
 
 
-def _is_pinyin(annotation: str) -> bool:
+def _is_pinyin(annotation: str, syllables: frozenset[str]) -> bool:
     """True when every space-separated part is a pinyin syllable (tone marks or tone digit allowed)."""
-    syllables = pinyin_syllables()
     parts = annotation.split()
     return bool(parts) and all(
         p.translate(_TONE_STRIP).rstrip("12345").replace("ü", "v") in syllables
@@ -158,16 +157,16 @@ def _rewrite_regex() -> re.Pattern[str]:
     )
 
 
-def _variant_table() -> dict[str, str]:
+def _variant_table(directory: Path) -> dict[str, str]:
     """Evasion form → plain form: the homophone table plus pinyin variants of lexicon terms."""
     variants: dict[str, str] = {}
-    for variant, plain in read_table(LEXICON_DIR / "homophones.tsv"):
+    for variant, plain in read_table(directory / "homophones.tsv"):
         variants.setdefault(variant.lower(), plain)
     readings: dict[str, tuple[str, ...]] = {}
-    for row in read_table(LEXICON_DIR / "pinyin_chars.tsv"):
+    for row in read_table(directory / "pinyin_chars.tsv"):
         readings[row[0]] = tuple(row[1].split())
     terms: set[str] = {plain for plain in variants.values()}
-    for lexicon in load_lexicons().values():
+    for lexicon in load_lexicons(directory).values():
         if lexicon.category in EVASION_TARGET_CATEGORIES:
             terms.update(lexicon.terms)
     for term in sorted(terms):
@@ -209,21 +208,26 @@ def pinyin_variants(term: str, readings: dict[str, tuple[str, ...]]) -> list[str
 
 
 class Normalizer:
-    """Builds its tables once (about a tenth of a second); :meth:`normalize` is then cheap."""
+    """Builds its tables once (about a tenth of a second); :meth:`normalize` is then cheap.
 
-    def __init__(self) -> None:
+    ``directory`` holds the emoji, homophone and pinyin tables and the lexicons whose pinyin forms
+    are undone: the package's, or the copy saved with a model version.
+    """
+
+    def __init__(self, directory: Path = LEXICON_DIR) -> None:
         self.table = char_table()
+        self.syllables = pinyin_syllables(directory)
         # str.translate looks every character up in a dict; a numpy table over all code points
         # does the same mapping about six times faster.
         self._lut = np.arange(UNICODE_SIZE, dtype=np.uint32)
         self._lut[np.fromiter(self.table.keys(), dtype=np.int64)] = np.fromiter(
             self.table.values(), dtype=np.uint32
         )
-        self.emoji = dict(read_table(LEXICON_DIR / "emoji.tsv"))
+        self.emoji = dict(read_table(directory / "emoji.tsv"))
         self.rewrite = _rewrite_regex()
         automaton = ahocorasick.Automaton()
         self.variant_count = 0
-        table = _variant_table()
+        table = _variant_table(directory)
         for variant, plain in table.items():
             automaton.add_word(variant, (len(variant), plain))
             self.variant_count += 1
@@ -257,11 +261,11 @@ class Normalizer:
         for m in self.rewrite.finditer(text):
             kind = m.lastgroup
             if kind == "ruby":
-                if not _is_pinyin(m.group("ann")):
+                if not _is_pinyin(m.group("ann"), self.syllables):
                     continue
                 replacement = ""
             elif kind == "tone":
-                if not _is_pinyin(m.group()):
+                if not _is_pinyin(m.group(), self.syllables):
                     continue
                 replacement = ""
             elif kind == "emoji":

@@ -11,9 +11,11 @@ import pytest
 from adwatch.models import Capture, Decision, Document, ReviewItem, User
 from classifiers.api import Classifier
 from classifiers.corpus import by_split, load_all, split_of
-from classifiers.model import ARTIFACT_FILES
+from classifiers.lexicons import data_files
+from classifiers.model import ARTIFACT_FILES, LEXICON_FOLDER, ModelArtifact
 from classifiers.training import load_reviewed, train
 from classifiers.versions import current_version, next_version, shipped_version
+from lexicons import LEXICON_DIR
 from tests.conftest import make_settings
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -51,6 +53,26 @@ def test_a_version_folder_holds_artifact_metrics_labels_and_data_hash(tmp_path, 
     assert {"dev", "test"} <= set(metrics)
     assert current_version(settings) == (mv.version, mv.folder)
     assert Classifier.load(settings).version == mv.version
+
+
+def test_a_version_keeps_the_lexicons_it_was_trained_with(tmp_path, small_corpus) -> None:
+    """Lexicons edited in the package later (a term added, say) must not change what an old
+    version does: each version classifies with its own copy, checked by digest on load."""
+    mv = train(make_settings(tmp_path), items=small_corpus, now=NOW)
+    saved = mv.folder / LEXICON_FOLDER
+    assert {p.name for p in saved.iterdir()} == {p.name for p in data_files(LEXICON_DIR)}
+    loaded = Classifier(ModelArtifact.load(mv.folder))
+    assert loaded.artifact.lexicon_dir == saved and "无效退款" in loaded.matcher.terms
+
+    with (saved / "guarantee.txt").open("a", encoding="utf-8") as fh:
+        fh.write("包你回本\n")
+    with pytest.raises(ValueError, match="changed after the version was saved"):
+        ModelArtifact.load(mv.folder)
+
+    meta = json.loads((mv.folder / "model.json").read_text(encoding="utf-8"))
+    del meta["lexicons_sha256"]  # a version saved before versions carried their lexicons
+    (mv.folder / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert ModelArtifact.load(mv.folder).lexicon_dir is None  # the package's lexicons, as before
 
 
 def test_versions_count_up_within_a_month(tmp_path, small_corpus) -> None:
