@@ -62,7 +62,7 @@ def inflight_key(worker_id: str) -> str:
 
 
 def done_key(worker_id: str, batch: str) -> str:
-    return f"adwatch:worker:{worker_id}:done:{batch}"
+    return f"{PREFIX}worker:{worker_id}:done:{batch}"
 
 
 def new_worker_id() -> str:
@@ -226,16 +226,15 @@ class Frontier:
         """
         finished = list(finished)
         keys = [done_key(self.worker_id, batch or uuid.uuid4().hex), inflight_key(self.worker_id)]
-        args: list[Any] = [DONE_MARK_TTL, len(finished), *finished]
+        increments: list[Any] = []
         for run_id, deltas in counts.items():
+            keys.append(stats_key(run_id))
             for name, delta in deltas.items():
                 if delta:
-                    if stats_key(run_id) not in keys:
-                        keys.append(stats_key(run_id))
-                    args += [keys.index(stats_key(run_id)) + 1, name, delta]
-        if not finished and len(args) == 2:
+                    increments += [len(keys), name, delta]  # Lua's KEYS is 1-based
+        if not finished and not increments:
             return True
-        return bool(self._done(keys=keys, args=args))
+        return bool(self._done(keys=keys, args=[DONE_MARK_TTL, len(finished), *finished, *increments]))
 
     def requeue_unheld(self, held: Iterable[bytes]) -> int:
         """Put back ledger entries this worker does not hold; how many.
